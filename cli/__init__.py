@@ -1,0 +1,1 @@
+"""The ``v3`` command line (installed as the ``v3_cli`` package; see pyproject.toml)."""

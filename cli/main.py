@@ -1,0 +1,207 @@
+"""``v3``: a thin Click app over the public API of v3, v3music and v3vision.
+
+No logic lives here: options are parsed, public functions are called, results
+are printed, and every :class:`v3.errors.V3Error` becomes a one-line message
+with exit status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from v3 import __version__
+from v3.errors import V3Error
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class V3ClickError(click.ClickException):
+    """A user error: printed as ``Error: <message>``, exit status 2."""
+
+    exit_code = 2
+
+
+def reports_errors(func: F) -> F:
+    """Turn V3Error (and unreadable/unwritable paths) into a one-line exit-2 error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except V3Error as exc:
+            raise V3ClickError(str(exc)) from exc
+        except PermissionError as exc:
+            raise V3ClickError(f"{exc.filename}: permission denied") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="v3")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """v3: learn content and style with no labels, and use them.
+
+    Transcribe audio to MIDI, swap timbres, embed timbre, read digit strips,
+    train and evaluate V3 models (variance-versus-invariance).
+
+    Example: v3 music make-data insnotes data/train && v3 train --adapter music --data data/train --out runs/a
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("adapters")
+@reports_errors
+def adapters_command() -> None:
+    """List the installed adapters (entry-point group v3.adapters).
+
+    Example: v3 adapters
+    """
+    from v3.adapters import available_adapters
+
+    for name, source in available_adapters().items():
+        click.echo(f"{name}\t{source}")
+
+
+@cli.command("train")
+@click.option("--adapter", "adapter_name", required=True, help="Domain adapter, e.g. music (see `v3 adapters`).")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Training data folder made by the adapter's make-data command.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder: checkpoint.pt, config.json, train_log.jsonl.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. train.steps=500, model.quantizer.codebook_size=24, "
+                   "adapter.hidden=512. Repeatable.")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Shortcut for --set train.steps=N.")
+@click.option("--seed", type=int, default=None, help="Shortcut for --set train.seed=N.")
+@click.option("--device", default=None, help="auto (default: CUDA when present), cpu, cuda, cuda:N.")
+@click.option("--resume", is_flag=True, help="Continue the run saved in --out where it stopped.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def train_command(adapter_name: str, data_dir: Path, out_dir: Path, overrides: tuple[str, ...],
+                  steps: int | None, seed: int | None, device: str | None, resume: bool, quiet: bool) -> None:
+    """Train a V3 model on a data folder (no labels are used for training).
+
+    The run folder receives checkpoint.pt (saved every train.checkpoint_every
+    steps and at the end, atomically), config.json and train_log.jsonl (every
+    loss component). After training, the atoms are named from the data's
+    labels (calibration only).
+
+    Example: v3 train --adapter music --data data/insnotes --out runs/insnotes --steps 1500
+    """
+    from v3.adapters import get_adapter
+    from v3.config import apply_overrides
+    from v3.trainer import Trainer
+
+    adapter = get_adapter(adapter_name)
+    extra = list(overrides)
+    if steps is not None:
+        extra.append(f"train.steps={steps}")
+    if seed is not None:
+        extra.append(f"train.seed={seed}")
+    if device is not None:
+        extra.append(f"train.device={device}")
+    config = apply_overrides(adapter.default_config(), extra)
+    dataset = adapter.load_dataset(data_dir, adapter.parse_config(config.adapter_config))
+    result = Trainer(adapter, config, dataset, out_dir, progress=not quiet).fit(resume=resume)
+    click.echo(f"checkpoint: {result.checkpoint}")
+    click.echo(f"steps: {result.steps}, wall time: {result.wall_seconds:.1f} s")
+    if result.last_losses:
+        click.echo("last losses: " + ", ".join(f"{k}={v:.4g}" for k, v in result.last_losses.items()))
+
+
+@cli.command("eval")
+@click.option("--checkpoint", "checkpoint", required=True,
+              help="A checkpoint file, or the name of a shipped one (e.g. insnotes).")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Labelled evaluation data folder (never the training files).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.json, confusion.png, tsne_content.png, tsne_style.png.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override data-loading settings, e.g. adapter.labels=sounding.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@reports_errors
+def eval_command(checkpoint: str, data_dir: Path, out_dir: Path, overrides: tuple[str, ...], device: str) -> None:
+    """Evaluate a checkpoint: codebook accuracy, kNN, PR-AUC, pictures.
+
+    Prints the headline numbers and writes the full JSON report and PNG
+    pictures (confusion matrix, t-SNE of content and style vectors).
+
+    Example: v3 eval --checkpoint insnotes --data data/insnotes-test --out reports/insnotes
+    """
+    from v3.adapters import find_checkpoint
+    from v3.checkpoint import load_model
+    from v3.config import apply_overrides
+    from v3.evaluation import evaluate
+    from v3.trainer import resolve_device
+
+    loaded = load_model(find_checkpoint(checkpoint), device=resolve_device(device))
+    config = apply_overrides(loaded.config, list(overrides))
+    dataset = loaded.adapter.load_dataset(data_dir, loaded.adapter.parse_config(config.adapter_config))
+    report = evaluate(loaded, dataset, out_dir=out_dir)
+    cb, dis = report["codebook"], report["disentanglement"]
+    click.echo(f"codebook one-to-one accuracy: {cb['one_to_one_accuracy']:.4f}  "
+               f"majority: {cb['majority_accuracy']:.4f}  named (stored map): {report['named_accuracy']:.4f}")
+    for name, row in report["per_style"].items():
+        click.echo(f"  {name:<24} one-to-one {row['one_to_one_accuracy']:.4f}  named {row['named_accuracy']:.4f}")
+    click.echo("kNN: " + ", ".join(f"{k}={v:.4f}" for k, v in dis.items() if isinstance(v, float)))
+    click.echo(f"report: {Path(out_dir) / 'report.json'}")
+
+
+@cli.group("music")
+def music_group() -> None:
+    """Music tools: data synthesis (more: transcribe, timbre)."""
+
+
+@music_group.group("make-data")
+def make_data_group() -> None:
+    """Render training/evaluation data with a SoundFont."""
+
+
+@make_data_group.command("insnotes")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ood", is_flag=True, help="Render the out-of-distribution programs 0, 4, 73, 78 instead.")
+@click.option("--programs", default=None, help="Comma-separated GM programs (0-127) instead of the defaults.")
+@click.option("--cycles", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Times each program plays the 12-note cycle (1 s per note).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds velocities and loudness envelopes.")
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Any .sf2 file (default: TimGM6mb.sf2 shipped with pretty_midi).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int, seed: int,
+                     soundfont: Path | None, quiet: bool) -> None:
+    """Render the InsNotes data set (paper setting): 12 pitches MIDI 60-71 in a cycle, 1 s notes, 16 kHz.
+
+    Example: v3 music make-data insnotes data/insnotes-test --seed 1
+    """
+    from v3music.synth import INSNOTES_OOD_PROGRAMS, INSNOTES_PROGRAMS, make_insnotes
+
+    chosen: tuple[int, ...] = INSNOTES_OOD_PROGRAMS if ood else INSNOTES_PROGRAMS
+    if programs:
+        try:
+            chosen = tuple(int(p) for p in programs.split(","))
+        except ValueError as exc:
+            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
+        if not all(0 <= p <= 127 for p in chosen):
+            raise V3ClickError(f"--programs {programs!r}: GM programs are 0-127")
+    manifest = make_insnotes(out_dir, programs=chosen, n_cycles=cycles, seed=seed, soundfont=soundfont,
+                             progress=not quiet)
+    click.echo(f"wrote {len(chosen)} files and {manifest}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="v3")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Domain adapters and their registry (entry-point group ``v3.adapters``).
+
+An adapter knows one domain: how to turn files into fragments, which encoder
+and decoder backbones to use, and sensible default settings. The core trainer,
+checkpoints and metrics call it only through :class:`Adapter`.
+
+A third-party package registers one in its ``pyproject.toml``::
+
+    [project.entry-points."v3.adapters"]
+    mydomain = "mypackage.adapter:MyAdapter"
+
+and ``v3 adapters`` lists it. In-process (tests, notebooks),
+:func:`register_adapter` does the same without installing anything.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+from torch import nn
+
+from .config import ExperimentConfig, ModelConfig
+from .data import FragmentDataset
+from .errors import AdapterError
+
+__all__ = [
+    "Adapter",
+    "register_adapter",
+    "get_adapter",
+    "available_adapters",
+    "find_checkpoint",
+    "ENTRY_POINT_GROUP",
+]
+
+ENTRY_POINT_GROUP = "v3.adapters"
+
+_registered: dict[str, type[Adapter]] = {}
+
+
+class Adapter(ABC):
+    """What the core needs from a domain.
+
+    Subclasses set ``name`` and ``description`` and implement the abstract
+    methods. ``adapter_config`` arguments are the adapter's own typed settings,
+    as returned by :meth:`parse_config`.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def default_config(self) -> ExperimentConfig:
+        """Defaults for a training run of this domain (model, loss, train, adapter settings)."""
+
+    @abstractmethod
+    def parse_config(self, data: dict[str, Any]) -> Any:
+        """Turn the plain ``adapter_config`` dict into the adapter's typed settings."""
+
+    @abstractmethod
+    def fragment_shape(self, adapter_config: Any) -> tuple[int, ...]:
+        """Shape of one fragment produced by the front end."""
+
+    @abstractmethod
+    def build_backbones(self, adapter_config: Any, model_config: ModelConfig) -> tuple[nn.Module, nn.Module]:
+        """Encoder ([N, *fragment_shape] -> [N, H], with ``out_features`` = H) and
+        decoder ([N, Dc + Ds] -> [N, *fragment_shape])."""
+
+    @abstractmethod
+    def load_dataset(self, data_dir: Path, adapter_config: Any) -> FragmentDataset:
+        """Load (and run the front end on) a data folder made by this adapter."""
+
+    def frontend_settings(self, adapter_config: Any) -> dict[str, Any]:
+        """Front-end settings recorded in checkpoints (default: none)."""
+        return {}
+
+    def shipped_checkpoints(self) -> dict[str, Path]:
+        """Pretrained checkpoints that ship with the adapter, by name (default: none)."""
+        return {}
+
+
+def register_adapter(adapter_class: type[Adapter]) -> type[Adapter]:
+    """Register an adapter class in this process (usable as a class decorator)."""
+    if not adapter_class.name:
+        raise AdapterError(f"{adapter_class.__qualname__} has no name")
+    _registered[adapter_class.name] = adapter_class
+    return adapter_class
+
+
+def available_adapters() -> dict[str, str]:
+    """Names of the installed and registered adapters, mapped to where they come from."""
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found.update({name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in _registered.items()})
+    return dict(sorted(found.items()))
+
+
+def get_adapter(name: str) -> Adapter:
+    """Instantiate the adapter called ``name``.
+
+    Raises
+    ------
+    AdapterError
+        If no adapter has that name or its plugin fails to import.
+    """
+    if name in _registered:
+        return _registered[name]()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            try:
+                cls = ep.load()
+            except Exception as exc:  # a broken plugin must not crash the CLI with a traceback
+                raise AdapterError(f"adapter {name!r} ({ep.value}) failed to load: {exc}") from exc
+            if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+                raise AdapterError(f"adapter {name!r} ({ep.value}) is not a v3.adapters.Adapter subclass")
+            return cls()
+    known = ", ".join(available_adapters()) or "none installed"
+    raise AdapterError(f"unknown adapter {name!r}; available: {known}")
+
+
+def find_checkpoint(spec: str | Path) -> Path:
+    """Resolve a checkpoint given as a file path or as a shipped checkpoint's name.
+
+    Raises
+    ------
+    CheckpointError
+        Neither a file nor a name any installed adapter ships.
+    """
+    from .errors import CheckpointError
+
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped: dict[str, Path] = {}
+    for name in available_adapters():
+        try:
+            shipped.update(get_adapter(name).shipped_checkpoints())
+        except AdapterError:
+            continue
+    if str(spec) in shipped:
+        return shipped[str(spec)]
+    known = ", ".join(sorted(shipped)) or "none"
+    raise CheckpointError(f"{spec}: no such checkpoint file or shipped checkpoint (shipped: {known})")

@@ -1,0 +1,264 @@
+"""Training loop: seeded, resumable, logged, with atomic checkpoints.
+
+Nothing here runs on import; :class:`Trainer` is driven by ``v3 train`` or by
+a script.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .adapters import Adapter
+from .checkpoint import Checkpoint, atomic_write, build_model, load_state, read_checkpoint, save_checkpoint
+from .config import ExperimentConfig, to_dict
+from .data import FragmentDataset
+from .errors import CheckpointError, ConfigError
+from .inference import encode_fragments, name_atoms
+from .loss import v3_loss
+from .model import ContentStyleAutoencoder
+
+__all__ = ["Trainer", "TrainResult", "resolve_device", "CHECKPOINT_NAME", "LOG_NAME", "CONFIG_NAME"]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LOG_NAME = "train_log.jsonl"
+CONFIG_NAME = "config.json"
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as torch reads it.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError as exc:
+        raise ConfigError(f"device {spec!r} is not valid (use auto, cpu, cuda or cuda:N)") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {spec!r} requested but CUDA is not available here")
+    return device
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    checkpoint: Path
+    steps: int
+    wall_seconds: float
+    last_losses: dict[str, float]
+
+
+def _configs_compatible(saved: ExperimentConfig, current: ExperimentConfig) -> bool:
+    """Everything but the step budget and bookkeeping must match to resume."""
+    a, b = to_dict(saved), to_dict(current)
+    for cfg in (a, b):
+        for key in ("steps", "log_every", "checkpoint_every", "device", "threads"):
+            cfg["train"].pop(key, None)
+    return a == b
+
+
+class Trainer:
+    """Train a content-style autoencoder on a :class:`FragmentDataset`.
+
+    Parameters
+    ----------
+    adapter : Adapter
+        Supplies the backbones for ``config.adapter_config``.
+    config : ExperimentConfig
+        Model, loss and training settings (``config.adapter`` names the adapter).
+    dataset : FragmentDataset
+        Training samples; its labels only name the atoms at the end.
+    out_dir : Path
+        Receives ``checkpoint.pt``, ``config.json`` and ``train_log.jsonl``.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Examples
+    --------
+    See ``examples/`` and ``v3 train --help``.
+    """
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        config: ExperimentConfig,
+        dataset: FragmentDataset,
+        out_dir: Path,
+        *,
+        progress: bool = False,
+    ) -> None:
+        self.adapter = adapter
+        self.config = config
+        self.dataset = dataset
+        self.out_dir = Path(out_dir)
+        self.progress = progress
+        self.device = resolve_device(config.train.device)
+        expected = adapter.fragment_shape(adapter.parse_config(config.adapter_config))
+        if tuple(dataset.fragment_shape) != tuple(expected):
+            raise ConfigError(f"data fragments have shape {dataset.fragment_shape}, the model expects {expected}")
+        if config.train.batch_size < 2 or config.train.steps < 1:
+            raise ConfigError("train.batch_size must be >= 2 and train.steps >= 1 (V3 compares samples)")
+        if dataset.fragments_per_sample < 2:
+            raise ConfigError("samples need at least 2 fragments (V3 compares fragments within a sample)")
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / CHECKPOINT_NAME
+
+    def _make_model(self) -> ContentStyleAutoencoder:
+        torch.manual_seed(self.config.train.seed)
+        return build_model(self.adapter, self.config).to(self.device)
+
+    def _save(self, model: ContentStyleAutoencoder, optimizer: torch.optim.Optimizer, step: int,
+              batches: torch.Generator, metadata: dict[str, Any] | None = None) -> None:
+        quantizer_rng = model.quantizer.generator
+        training = {
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "rng_batches": batches.get_state(),
+            "rng_quantizer": quantizer_rng.get_state() if quantizer_rng is not None else torch.empty(0, dtype=torch.uint8),
+            "rng_torch": torch.get_rng_state(),
+        }
+        meta = {
+            "adapter": self.adapter.name,
+            "frontend": self.adapter.frontend_settings(self.adapter.parse_config(self.config.adapter_config)),
+            "content_names": {str(k): v for k, v in self.dataset.content_names.items()},
+            "style_names": {str(k): v for k, v in self.dataset.style_names.items()},
+            **(metadata or {}),
+        }
+        save_checkpoint(self.checkpoint_path, Checkpoint(self.config, model.state_dict(), meta, training))
+
+    def fit(self, *, resume: bool = False) -> TrainResult:
+        """Train for ``config.train.steps`` steps (continuing a saved run if ``resume``).
+
+        Returns
+        -------
+        TrainResult
+            Path of the final checkpoint, steps done, wall time of this call and
+            the last logged loss components.
+        """
+        cfg = self.config.train
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{self.out_dir}: cannot create the output folder ({exc.strerror})") from exc
+        model = self._make_model()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        batches = torch.Generator().manual_seed(cfg.seed)
+        model.quantizer.generator = torch.Generator().manual_seed(cfg.seed + 1)
+        start_step = 0
+        log_path = self.out_dir / LOG_NAME
+        if resume and self.checkpoint_path.exists():
+            start_step = self._restore(model, optimizer, batches)
+            self._truncate_log(log_path, start_step)
+        elif not resume:
+            log_path.unlink(missing_ok=True)
+        atomic_write(self.out_dir / CONFIG_NAME, lambda tmp: tmp.write_text(json.dumps(to_dict(self.config), indent=2)))
+
+        use_amp = cfg.amp and self.device.type == "cuda"
+        n_samples = len(self.dataset)
+        last: dict[str, float] = {}
+        t0 = time.perf_counter()
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=start_step, desc="train", unit="step")
+        model.train()
+        with log_path.open("a", encoding="utf-8") as log_file:
+            for step in range(start_step + 1, cfg.steps + 1):
+                index = torch.randint(n_samples, (cfg.batch_size,), generator=batches)
+                x, mask = self.dataset.batch(index)
+                x = x.to(self.device, non_blocking=True)
+                mask = mask.to(self.device) if mask is not None else None
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    out = model(x)
+                losses = v3_loss(x, out.reconstruction, out.content, out.quantized, out.style,
+                                 out.commitment, self.config.loss, mask=mask)
+                optimizer.zero_grad(set_to_none=True)
+                losses.total.backward()
+                optimizer.step()
+
+                content = out.content.detach().float()
+                vectors = content[mask] if mask is not None else content.reshape(-1, content.shape[-1])
+                reseeded = 0
+                if step in cfg.kmeans_refit_steps:
+                    model.quantizer.refit(vectors)
+                elif model.quantizer.config.reseed_every and step % model.quantizer.config.reseed_every == 0:
+                    reseeded = model.quantizer.reseed_dead(vectors)
+
+                if step % cfg.log_every == 0 or step == cfg.steps:
+                    last = losses.as_floats()
+                    record = {"step": step, "elapsed_s": round(time.perf_counter() - t0, 3), **last,
+                              "perplexity": model.quantizer.usage_perplexity(), "reseeded": reseeded}
+                    log_file.write(json.dumps(record) + "\n")
+                    log_file.flush()
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{last['total']:.4f}", rec=f"{last['reconstruction']:.4f}")
+                if bar is not None:
+                    bar.update(1)
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step != cfg.steps:
+                    self._save(model, optimizer, step, batches)
+        if bar is not None:
+            bar.close()
+
+        atoms = self._name_atoms(model)
+        self._save(model, optimizer, max(cfg.steps, start_step), batches, {"atom_labels": atoms})
+        wall = time.perf_counter() - t0
+        log.info("trained %d steps in %.1f s", cfg.steps - start_step, wall)
+        return TrainResult(self.checkpoint_path, cfg.steps, wall, last)
+
+    def _name_atoms(self, model: ContentStyleAutoencoder) -> list[int]:
+        encoded = encode_fragments(model, self.dataset.fragments)
+        labels = self.dataset.content_labels.numpy()
+        if self.dataset.valid is not None:
+            labels = labels.copy()
+            labels[~self.dataset.valid.numpy()] = -1
+        model.train()
+        return name_atoms(encoded.codes, labels, model.quantizer.codebook_size)
+
+    def _restore(self, model: ContentStyleAutoencoder, optimizer: torch.optim.Optimizer,
+                 batches: torch.Generator) -> int:
+        ckpt = read_checkpoint(self.checkpoint_path)
+        if ckpt.training is None:
+            raise CheckpointError(f"{self.checkpoint_path}: holds no training state, cannot resume")
+        if not _configs_compatible(ckpt.config, self.config):
+            raise ConfigError(
+                f"{self.checkpoint_path}: was trained with another configuration; "
+                "resume needs the same settings (only train.steps may change)"
+            )
+        load_state(model, ckpt.state_dict, self.checkpoint_path)
+        model.to(self.device)
+        optimizer.load_state_dict(ckpt.training["optimizer"])
+        batches.set_state(ckpt.training["rng_batches"])
+        if ckpt.training["rng_quantizer"].numel() and model.quantizer.generator is not None:
+            model.quantizer.generator.set_state(ckpt.training["rng_quantizer"])
+        torch.set_rng_state(ckpt.training["rng_torch"])
+        step = int(ckpt.training["step"])
+        log.info("resuming %s at step %d", self.checkpoint_path, step)
+        return step
+
+    @staticmethod
+    def _truncate_log(log_path: Path, step: int) -> None:
+        """Drop log lines written after ``step`` (by a run that was killed later)."""
+        if not log_path.exists():
+            return
+        kept = [line for line in log_path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= step]
+        atomic_write(log_path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8"))

@@ -1,0 +1,177 @@
+"""The music adapter: InsNotes-style data folders -> log-CQT note fragments."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+from torch import nn
+
+from v3.adapters import Adapter
+from v3.config import ExperimentConfig, LossConfig, ModelConfig, QuantizerConfig, TrainConfig, from_dict
+from v3.data import FragmentDataset
+from v3.errors import DataError
+
+from .backbones import MLPDecoder, MLPEncoder
+from .frontend import FrontEndConfig, log_cqt, note_fragments
+from .synth import read_manifest
+
+__all__ = ["MusicConfig", "MusicAdapter", "normalize_fragments"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MusicConfig:
+    """Settings of the music adapter (front end, fragments, backbone).
+
+    Attributes
+    ----------
+    sample_rate, hop_length, fmin_midi, n_bins, bins_per_octave, log_floor
+        Front end (see :class:`v3music.frontend.FrontEndConfig`).
+    fragment_seconds : float
+        Length of one note fragment, from its onset.
+    fragment_frames : int
+        Time steps a fragment is average-pooled to.
+    fragments_per_sample : int
+        F: consecutive notes of one file that form a sample.
+    normalize : bool
+        Subtract each fragment's mean log value (loudness invariance).
+    hidden : int
+        Width of the MLP backbones.
+    labels : str
+        ``"written"`` (the MIDI note played) or ``"sounding"`` (the pitch
+        measured in the rendered audio, rounded) for evaluation labels.
+    """
+
+    sample_rate: int = 16000
+    hop_length: int = 256
+    fmin_midi: float = 36.0
+    n_bins: int = 144
+    bins_per_octave: int = 24
+    log_floor: float = 1e-4
+    fragment_seconds: float = 1.0
+    fragment_frames: int = 16
+    fragments_per_sample: int = 12
+    normalize: bool = True
+    hidden: int = 256
+    labels: str = "written"
+
+    def frontend(self) -> FrontEndConfig:
+        return FrontEndConfig(
+            sample_rate=self.sample_rate,
+            hop_length=self.hop_length,
+            fmin_midi=self.fmin_midi,
+            n_bins=self.n_bins,
+            bins_per_octave=self.bins_per_octave,
+            log_floor=self.log_floor,
+        )
+
+
+def normalize_fragments(fragments: np.ndarray) -> np.ndarray:
+    """Subtract each fragment's mean log value: [N, n_bins, frames] -> same shape."""
+    return fragments - fragments.reshape(len(fragments), -1).mean(axis=1)[:, None, None]
+
+
+def _read_mono(path: Path, sample_rate: int) -> np.ndarray:
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise DataError(f"{path}: cannot read audio ({exc})") from exc
+    mono = audio.mean(axis=1)
+    if sr != sample_rate:
+        mono = librosa.resample(mono, orig_sr=sr, target_sr=sample_rate)
+    return mono.astype(np.float32)
+
+
+class MusicAdapter(Adapter):
+    """Monophonic notes: content = pitch, style = instrument (timbre)."""
+
+    name = "music"
+    description = "audio notes: log-CQT fragments, content = pitch, style = instrument"
+
+    def default_config(self) -> ExperimentConfig:
+        return ExperimentConfig(
+            adapter=self.name,
+            model=ModelConfig(content_dim=16, style_dim=16, quantizer=QuantizerConfig(codebook_size=12)),
+            loss=LossConfig(),
+            train=TrainConfig(steps=1500, batch_size=32, kmeans_refit_steps=(300, 1000)),
+            adapter_config=asdict(MusicConfig()),
+        )
+
+    def parse_config(self, data: dict[str, Any]) -> MusicConfig:
+        cfg = from_dict(MusicConfig, data, where="adapter_config")
+        if cfg.labels not in ("written", "sounding"):
+            raise DataError(f"adapter_config.labels must be 'written' or 'sounding', got {cfg.labels!r}")
+        return cfg
+
+    def fragment_shape(self, adapter_config: MusicConfig) -> tuple[int, ...]:
+        return (adapter_config.n_bins, adapter_config.fragment_frames)
+
+    def build_backbones(self, adapter_config: MusicConfig, model_config: ModelConfig) -> tuple[nn.Module, nn.Module]:
+        shape = self.fragment_shape(adapter_config)
+        encoder = MLPEncoder(shape, hidden=adapter_config.hidden)
+        decoder = MLPDecoder(model_config.content_dim + model_config.style_dim, shape, hidden=adapter_config.hidden)
+        return encoder, decoder
+
+    def frontend_settings(self, adapter_config: MusicConfig) -> dict[str, Any]:
+        return {
+            **adapter_config.frontend().to_dict(),
+            "fragment_seconds": adapter_config.fragment_seconds,
+            "fragment_frames": adapter_config.fragment_frames,
+            "normalize": adapter_config.normalize,
+        }
+
+    def load_dataset(self, data_dir: Path, adapter_config: MusicConfig) -> FragmentDataset:
+        """Load a folder written by ``v3 music make-data insnotes``.
+
+        Each sample is ``fragments_per_sample`` consecutive notes of one file
+        (one instrument); every start position gives a sample.
+        """
+        data_dir = Path(data_dir)
+        manifest = read_manifest(data_dir)
+        frontend = adapter_config.frontend()
+        fragments, content, style, samples = [], [], [], []
+        style_names: dict[int, str] = {}
+        offset = 0
+        f = adapter_config.fragments_per_sample
+        for entry in manifest["files"]:
+            audio = _read_mono(data_dir / entry["path"], frontend.sample_rate)
+            features = log_cqt(audio, frontend)
+            onsets = np.asarray(entry["onsets"], dtype=np.float64)
+            frags = note_fragments(features, onsets, frame_rate=frontend.frame_rate,
+                                   seconds=adapter_config.fragment_seconds, frames=adapter_config.fragment_frames)
+            if adapter_config.normalize:
+                frags = normalize_fragments(frags)
+            if adapter_config.labels == "sounding":
+                pitches = [round(p) if p is not None else -1 for p in entry["sounding_pitches"]]
+            else:
+                pitches = list(entry["pitches"])
+            n = len(frags)
+            if n < f:
+                raise DataError(f"{data_dir / entry['path']}: {n} notes, fewer than fragments_per_sample={f}")
+            fragments.append(frags)
+            content.extend(int(p) for p in pitches)
+            style.extend([int(entry["program"])] * n)
+            style_names[int(entry["program"])] = str(entry.get("instrument", entry["program"]))
+            samples.extend([list(range(offset + s, offset + s + f)) for s in range(n - f + 1)])
+            offset += n
+        content_ids = sorted({c for c in content if c >= 0})
+        return FragmentDataset(
+            fragments=torch.from_numpy(np.concatenate(fragments).astype(np.float32)),
+            samples=torch.tensor(samples, dtype=torch.int64),
+            content_labels=torch.tensor(content, dtype=torch.int64),
+            style_labels=torch.tensor(style, dtype=torch.int64),
+            content_names={p: librosa.midi_to_note(p, unicode=False) for p in content_ids},
+            style_names=style_names,
+        )
+
+    def shipped_checkpoints(self) -> dict[str, Path]:
+        folder = Path(__file__).parent / "checkpoints"
+        return {p.stem: p for p in sorted(folder.glob("*.pt"))}
