@@ -47,12 +47,12 @@ def reports_errors(func: F) -> F:
 @click.version_option(__version__, prog_name="v3")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
-    """v3: learn content and style with no labels, and use them.
+    """v3: learn content (pitch, digit) and style (timbre, colour) with no labels.
 
-    Transcribe audio to MIDI, swap timbres, embed timbre, read digit strips,
-    train and evaluate V3 models (variance-versus-invariance).
+    Train and evaluate V3 models (variance-versus-invariance) and render
+    their training data. Run `v3 COMMAND --help` for each command.
 
-    Example: v3 music make-data insnotes data/train && v3 train --adapter music --data data/train --out runs/a
+    Example: v3 eval --checkpoint insnotes --data examples/insnotes-mini --out report
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -156,9 +156,34 @@ def eval_command(checkpoint: str, data_dir: Path, out_dir: Path, overrides: tupl
     click.echo(f"report: {Path(out_dir) / 'report.json'}")
 
 
+@cli.command("export")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A report.json from `v3 eval` to record in the checkpoint's metadata.")
+@reports_errors
+def export_command(source: Path, destination: Path, report: Path | None) -> None:
+    """Write an inference-only copy of a training checkpoint (drops optimiser and RNG state).
+
+    Example: v3 export runs/insnotes/checkpoint.pt v3music/checkpoints/insnotes.pt --report reports/insnotes/report.json
+    """
+    from v3.checkpoint import export_checkpoint
+
+    extra = None
+    if report is not None:
+        try:
+            data = json.loads(report.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise V3ClickError(f"{report}: not a readable JSON report ({exc})") from exc
+        extra = {"eval": {k: data[k] for k in ("codebook", "named_accuracy", "disentanglement") if k in data}}
+        extra["eval"]["codebook"].pop("confusion", None)
+    path = export_checkpoint(source, destination, metadata=extra)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 @cli.group("music")
 def music_group() -> None:
-    """Music tools: data synthesis (more: transcribe, timbre)."""
+    """Music tools: render InsNotes-style training and test data with a SoundFont."""
 
 
 @music_group.group("make-data")

@@ -47,7 +47,7 @@ def test_kmeans_initialisation_finds_clusters() -> None:
     assert len(set(vq.nearest(z).tolist())) == 4
 
 
-def test_dead_codes_are_reseeded_from_batch_vectors() -> None:
+def test_dead_codes_are_reseeded_into_the_batch() -> None:
     vq = _vq(k=4, dead_code_threshold=1.0)
     g = torch.Generator().manual_seed(0)
     vq(torch.randn(40, 3, generator=g))
@@ -59,12 +59,29 @@ def test_dead_codes_are_reseeded_from_batch_vectors() -> None:
     batch = torch.randn(40, 3, generator=g)
     vq(batch)
     assert vq.window_usage[2] == 0 and vq.window_usage[3] == 0
-    n = vq.reseed_dead(batch)
-    assert n == 2
-    # re-seeded atoms are rows of the batch
-    for atom in vq.codebook[2:]:
-        assert float((batch - atom).abs().sum(dim=1).min()) < 1e-6
+    assert vq.reseed_dead(batch) == 2
+    # every atom now codes part of the batch, and the window count restarts
+    assert set(vq.nearest(batch).tolist()) == {0, 1, 2, 3}
     assert float(vq.window_usage.sum()) == 0.0
+
+
+def test_underused_atom_splits_a_merged_cluster() -> None:
+    """One atom covering two clusters, another covering a sliver: re-seeding fixes it."""
+    g = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    batch = torch.cat([c + 0.3 * torch.randn(30, 2, generator=g) for c in centres])
+    vq = _vq(k=3, dim=2, dead_code_threshold=0.0, underuse_fraction=0.5)
+    vq.initialised.fill_(True)
+    vq.eval()
+    with torch.no_grad():
+        vq.codebook.copy_(torch.tensor([[0.0, 0.0], [5.0, 5.0], [-1.5, -1.5]]))  # atom 1 merges two clusters
+    vq.window_usage.copy_(torch.bincount(vq.nearest(batch), minlength=3).float())
+    assert vq.reseed_dead(batch) >= 1
+    codes = vq.nearest(batch)
+    # each true cluster now maps to a single atom of its own
+    per_cluster = [set(codes[i * 30 : (i + 1) * 30].tolist()) for i in range(3)]
+    assert all(len(c) == 1 for c in per_cluster)
+    assert len(set.union(*per_cluster)) == 3
 
 
 def test_ema_moves_atom_towards_assigned_vectors() -> None:

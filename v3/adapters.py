@@ -20,7 +20,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from .config import ExperimentConfig, ModelConfig
 from .data import FragmentDataset
@@ -79,6 +80,14 @@ class Adapter(ABC):
     def shipped_checkpoints(self) -> dict[str, Path]:
         """Pretrained checkpoints that ship with the adapter, by name (default: none)."""
         return {}
+
+    def augment(self, fragments: Tensor, adapter_config: Any, generator: torch.Generator) -> Tensor:
+        """Training-time augmentation of a batch [B, F, *fragment_shape] (default: none).
+
+        Draw all randomness from ``generator`` so runs stay reproducible. An
+        augmentation that changes style should act on a whole sample alike.
+        """
+        return fragments
 
 
 def register_adapter(adapter_class: type[Adapter]) -> type[Adapter]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ __all__ = [
     "LoadedModel",
     "load_model",
     "atomic_write",
+    "export_checkpoint",
+    "load_state",
 ]
 
 FORMAT = "v3-checkpoint"
@@ -121,8 +124,13 @@ def read_checkpoint(path: Path | str, *, map_location: str | torch.device = "cpu
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: refused to load, the file holds more than tensors and plain data ({first[:160]})") from exc
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(exc))
+        if found:
+            raise CheckpointError(
+                f"{path}: refused to load, the file carries a pickled object ({found.group(1)}), "
+                "not just tensors and plain data"
+            ) from exc
+        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or not a torch file)") from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError, IndexError) as exc:
         raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated file)") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -192,3 +200,20 @@ def load_state(model: nn.Module, state_dict: dict[str, torch.Tensor], path: Path
     except RuntimeError as exc:
         detail = " ".join(str(exc).split())[:300]
         raise CheckpointError(f"{path}: weights do not fit the model ({detail})") from exc
+
+
+def export_checkpoint(source: Path | str, destination: Path | str, *, metadata: dict[str, Any] | None = None) -> Path:
+    """Write an inference-only copy of a training checkpoint (no optimiser/RNG state).
+
+    Parameters
+    ----------
+    source : path
+        A checkpoint written by the trainer.
+    destination : path
+        The slim copy, e.g. ``v3music/checkpoints/insnotes.pt``.
+    metadata : dict, optional
+        Extra JSON-able metadata to record (e.g. measured metrics).
+    """
+    ckpt = read_checkpoint(source)
+    meta = {**ckpt.metadata, **(metadata or {})}
+    return save_checkpoint(Path(destination), Checkpoint(ckpt.config, ckpt.state_dict, meta, None))

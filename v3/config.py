@@ -44,6 +44,10 @@ class QuantizerConfig:
     dead_code_threshold : float
         An atom assigned fewer times than this during one re-seeding window
         is dead and gets re-seeded from batch vectors.
+    underuse_fraction : float
+        An atom assigned less than this fraction of the mean usage per atom
+        during one window is re-seeded too (0 disables; useful when the
+        content symbols are about equally frequent, as in InsNotes).
     reseed_every : int
         Length of the re-seeding window, in training steps (0 disables).
     kmeans_iters : int
@@ -55,6 +59,7 @@ class QuantizerConfig:
     codebook_size: int = 12
     decay: float = 0.98
     dead_code_threshold: float = 16.0
+    underuse_fraction: float = 0.0
     reseed_every: int = 50
     kmeans_iters: int = 20
     kmeans_restarts: int = 4

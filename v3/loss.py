@@ -167,19 +167,20 @@ class V3LossBreakdown:
     def as_floats(self) -> dict[str, float]:
         """All components and statistics as plain floats (for logs)."""
         s = self.statistics
-        return {
-            "total": float(self.total.detach()),
-            "reconstruction": float(self.reconstruction),
-            "commitment": float(self.commitment),
-            "content": float(self.content),
-            "style": float(self.style),
-            "sample": float(self.sample),
-            "fragment": float(self.fragment),
-            "Vc_frag": float(s.content_fragment),
-            "Vc_samp": float(s.content_sample),
-            "Vs_frag": float(s.style_fragment),
-            "Vs_samp": float(s.style_sample),
+        values = {
+            "total": self.total,
+            "reconstruction": self.reconstruction,
+            "commitment": self.commitment,
+            "content": self.content,
+            "style": self.style,
+            "sample": self.sample,
+            "fragment": self.fragment,
+            "Vc_frag": s.content_fragment,
+            "Vc_samp": s.content_sample,
+            "Vs_frag": s.style_fragment,
+            "Vs_samp": s.style_sample,
         }
+        return {name: float(value.detach()) for name, value in values.items()}
 
 
 def v3_loss(

@@ -250,32 +250,56 @@ class VectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def reseed_dead(self, vectors: Tensor) -> int:
-        """Re-seed atoms used fewer than ``dead_code_threshold`` times in this window.
+        """Re-seed dead and under-used atoms by splitting the busiest clusters.
 
-        New atoms are batch vectors drawn with probability proportional to their
-        squared distance from the nearest live atom. Resets the window count.
+        An atom is re-seeded when, during the window since the last call, it
+        was assigned fewer than ``dead_code_threshold`` times or less than
+        ``underuse_fraction`` of the mean usage per atom. Each such atom is
+        moved into the cluster of the busiest live atom: 2-means on that atom's
+        batch vectors gives two centres, one for each atom. This undoes the
+        typical failure of a codebook that learns symbols, one atom covering
+        two symbols while another covers half of one (or nothing). When the
+        busiest atom has fewer than two batch vectors, the new atom is a batch
+        vector drawn with probability ~ squared distance to the live atoms.
+        Resets the window count.
 
         Parameters
         ----------
         vectors : Tensor[N, D]
-            Current batch of content vectors (all ranks' under DDP).
+            Current batch of content vectors (all ranks' are gathered under DDP).
 
         Returns
         -------
         int
             Number of atoms re-seeded.
         """
-        dead = self.window_usage < self.config.dead_code_threshold
-        n_dead = int(dead.sum())
-        if n_dead:
+        usage = self.window_usage.clone()
+        limit = max(self.config.dead_code_threshold, self.config.underuse_fraction * float(usage.mean()))
+        dead = (usage < limit).nonzero().squeeze(1).tolist()
+        if dead and len(dead) < self.codebook_size:
             pool = self._gather(vectors.detach().float())
-            live = self.codebook[~dead]
-            atoms = _kmeanspp_choice(pool, live if live.shape[0] else None, n_dead, self.generator)
-            self._set_atoms(dead.nonzero().squeeze(1), atoms.to(self.codebook.device))
-            self.ema_count[dead] = max(float(self.ema_count[~dead].mean()) if (~dead).any() else 1.0, 1e-3)
-            self.ema_sum[dead] = self.codebook[dead] * self.ema_count[dead][:, None]
+            codes = self.nearest(pool)
+            for atom in dead:
+                busiest = int(torch.argmax(usage))
+                members = pool[codes == busiest]
+                if members.shape[0] >= 2:
+                    pair = kmeans(members, 2, iters=self.config.kmeans_iters, generator=self.generator)
+                    self._set_atoms(torch.tensor([busiest, atom]), pair.to(self.codebook.device))
+                    share = float(usage[busiest]) / 2
+                    usage[busiest] = usage[atom] = share
+                    codes[codes == busiest] = torch.where(
+                        torch.cdist(members, pair).argmin(dim=1) == 0, busiest, atom
+                    )
+                else:
+                    live = self.codebook[usage >= limit]
+                    new = _kmeanspp_choice(pool, live if live.shape[0] else None, 1, self.generator)
+                    self._set_atoms(torch.tensor([atom]), new.to(self.codebook.device))
+                    usage[atom] = float(usage.mean())
+            mean_count = float(self.ema_count.mean())
+            self.ema_count[dead] = mean_count
+            self.ema_sum[dead] = self.codebook[dead] * mean_count
         self.window_usage.zero_()
-        return n_dead
+        return len(dead) if len(dead) < self.codebook_size else 0
 
     def usage_perplexity(self) -> float:
         """Perplexity of the lifetime atom usage (K when all atoms are used equally)."""

@@ -172,6 +172,7 @@ class Trainer:
         atomic_write(self.out_dir / CONFIG_NAME, lambda tmp: tmp.write_text(json.dumps(to_dict(self.config), indent=2)))
 
         use_amp = cfg.amp and self.device.type == "cuda"
+        adapter_config = self.adapter.parse_config(self.config.adapter_config)
         n_samples = len(self.dataset)
         last: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -185,6 +186,7 @@ class Trainer:
             for step in range(start_step + 1, cfg.steps + 1):
                 index = torch.randint(n_samples, (cfg.batch_size,), generator=batches)
                 x, mask = self.dataset.batch(index)
+                x = self.adapter.augment(x, adapter_config, batches)
                 x = x.to(self.device, non_blocking=True)
                 mask = mask.to(self.device) if mask is not None else None
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):

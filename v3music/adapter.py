@@ -45,6 +45,10 @@ class MusicConfig:
         Subtract each fragment's mean log value (loudness invariance).
     hidden : int
         Width of the MLP backbones.
+    eq_db : float
+        Training augmentation: each sample gets a random smooth spectral
+        tilt/EQ of up to about this many dB (the same for all its fragments,
+        so it acts as a change of instrument); 0 disables.
     labels : str
         ``"written"`` (the MIDI note played) or ``"sounding"`` (the pitch
         measured in the rendered audio, rounded) for evaluation labels.
@@ -61,6 +65,7 @@ class MusicConfig:
     fragments_per_sample: int = 12
     normalize: bool = True
     hidden: int = 256
+    eq_db: float = 0.0
     labels: str = "written"
 
     def frontend(self) -> FrontEndConfig:
@@ -99,7 +104,7 @@ class MusicAdapter(Adapter):
     def default_config(self) -> ExperimentConfig:
         return ExperimentConfig(
             adapter=self.name,
-            model=ModelConfig(content_dim=16, style_dim=16, quantizer=QuantizerConfig(codebook_size=12)),
+            model=ModelConfig(content_dim=16, style_dim=16, quantizer=QuantizerConfig(codebook_size=12, underuse_fraction=0.5)),
             loss=LossConfig(),
             train=TrainConfig(steps=1500, batch_size=32, kmeans_refit_steps=(300, 1000)),
             adapter_config=asdict(MusicConfig()),
@@ -171,6 +176,22 @@ class MusicAdapter(Adapter):
             content_names={p: librosa.midi_to_note(p, unicode=False) for p in content_ids},
             style_names=style_names,
         )
+
+    def augment(self, fragments: torch.Tensor, adapter_config: MusicConfig, generator: torch.Generator) -> torch.Tensor:
+        """Random smooth EQ per sample: adds sum_k a_k cos(pi k b / n_bins) to log-CQT bin b."""
+        if adapter_config.eq_db <= 0:
+            return fragments
+        b, _, n_bins, _ = fragments.shape
+        scale = adapter_config.eq_db * np.log(10) / 20 / 2  # dB -> natural log amplitude, split over terms
+        bins = torch.arange(n_bins, dtype=torch.float32) / n_bins
+        k = torch.arange(1, 5, dtype=torch.float32)
+        basis = torch.cos(torch.pi * k[:, None] * bins[None])  # [4, n_bins]
+        weights = (torch.rand(b, 4, generator=generator) * 2 - 1) * scale
+        curve = weights @ basis  # [B, n_bins]
+        out = fragments + curve[:, None, :, None]
+        if adapter_config.normalize:
+            out = out - out.flatten(2).mean(dim=2)[..., None, None]
+        return out
 
     def shipped_checkpoints(self) -> dict[str, Path]:
         folder = Path(__file__).parent / "checkpoints"

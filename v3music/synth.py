@@ -434,8 +434,10 @@ def make_insnotes(
 
     Examples
     --------
-    >>> manifest = make_insnotes("data/insnotes", programs=(0, 78), n_cycles=1)
-    >>> read_manifest(manifest.parent)["files"][1]["instrument"]
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     manifest = make_insnotes(folder, programs=(0, 78), n_cycles=1)
+    ...     read_manifest(manifest.parent)["files"][1]["instrument"]
     'Whistle'
     """
     progs = _check_programs(programs)
@@ -560,8 +562,8 @@ def read_manifest(data_dir: Path | str) -> dict[str, Any]:
 
     Examples
     --------
-    >>> m = read_manifest("data/insnotes")
-    >>> m["sample_rate"], len(m["files"])
+    >>> m = read_manifest("data/insnotes")  # doctest: +SKIP
+    >>> m["sample_rate"], len(m["files"])  # doctest: +SKIP
     (16000, 12)
     """
     folder = Path(data_dir)

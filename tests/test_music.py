@@ -1,0 +1,91 @@
+"""Music adapter: front end known answers, data loading, shipped checkpoint quality floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+import torch
+
+from v3music.adapter import MusicAdapter, MusicConfig
+from v3music.frontend import FrontEndConfig, log_cqt, note_fragments
+from v3music.synth import make_insnotes
+
+
+def _tone(midi: float, seconds: float = 1.0, sr: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * librosa.midi_to_hz(midi) * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("midi", [40, 60, 69, 84])
+def test_log_cqt_peak_is_the_tone(midi: int) -> None:
+    cfg = FrontEndConfig()
+    feats = log_cqt(_tone(midi), cfg)
+    assert feats.shape == (cfg.n_bins, 1 + 16000 // cfg.hop_length)
+    peak_bin = int(np.argmax(feats[:, feats.shape[1] // 2]))
+    expected = round((midi - cfg.fmin_midi) * cfg.bins_per_octave / 12)
+    assert abs(peak_bin - expected) <= 1
+
+
+def test_chunked_log_cqt_matches_single_pass() -> None:
+    rng = np.random.default_rng(0)
+    y = (0.1 * rng.normal(size=16000 * 7)).astype(np.float32)
+    cfg = FrontEndConfig()
+    whole = log_cqt(y, cfg, chunk_seconds=100.0)
+    chunked = log_cqt(y, cfg, chunk_seconds=2.0)
+    assert whole.shape == chunked.shape
+    assert np.allclose(whole, chunked, atol=1e-4)
+
+
+def test_note_fragments_shape_and_padding() -> None:
+    feats = np.arange(2 * 100, dtype=np.float32).reshape(2, 100)
+    frags = note_fragments(feats, np.array([0.0, 0.5, 0.99]), frame_rate=100.0, seconds=0.1, frames=5)
+    assert frags.shape == (3, 2, 5)
+    # first fragment: frames 0..9 pooled in pairs
+    assert np.allclose(frags[0, 0], [0.5, 2.5, 4.5, 6.5, 8.5])
+    # last fragment runs past the end: padded with the minimum (0)
+    assert frags[2, 0, -1] == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny_insnotes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("insnotes")
+    make_insnotes(folder, programs=(0, 41), n_cycles=1, seed=5)
+    return folder
+
+
+def test_load_dataset(tiny_insnotes: Path) -> None:
+    adapter = MusicAdapter()
+    cfg = adapter.parse_config({})
+    ds = adapter.load_dataset(tiny_insnotes, cfg)
+    assert ds.fragments.shape == (24, cfg.n_bins, cfg.fragment_frames)
+    assert ds.samples.shape == (2, 12)  # one window of 12 notes per 12-note file
+    assert ds.content_labels[:12].tolist() == list(range(60, 72))
+    assert set(ds.style_labels.tolist()) == {0, 41}
+    assert ds.content_names[69] == "A4"
+    # per-fragment normalisation: every fragment has zero mean
+    assert torch.allclose(ds.fragments.flatten(1).mean(dim=1), torch.zeros(24), atol=1e-4)
+
+
+def test_too_few_notes_for_a_sample(tiny_insnotes: Path) -> None:
+    from v3.errors import DataError
+
+    adapter = MusicAdapter()
+    with pytest.raises(DataError, match="fewer than fragments_per_sample=13"):
+        adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=13))
+
+
+def test_shipped_insnotes_checkpoint_quality_floor(tmp_path: Path) -> None:
+    """Codebook accuracy of the shipped model on freshly rendered notes (new seed)."""
+    from v3.adapters import find_checkpoint
+    from v3.checkpoint import load_model
+    from v3.evaluation import evaluate
+
+    loaded = load_model(find_checkpoint("insnotes"))
+    make_insnotes(tmp_path, programs=(19, 41, 56, 68, 72), n_cycles=1, seed=987)
+    ds = loaded.adapter.load_dataset(tmp_path, loaded.adapter.parse_config(loaded.config.adapter_config))
+    report = evaluate(loaded, ds)
+    assert report["codebook"]["one_to_one_accuracy"] >= 0.95
+    assert report["named_accuracy"] >= 0.95
