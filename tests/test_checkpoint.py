@@ -56,7 +56,7 @@ def test_truncated_file(toy_adapter, toy_config, tmp_path: Path) -> None:
 class Payload:
     """Stands in for a pickled object a malicious file could carry."""
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (print, ("pwned",))
 
 

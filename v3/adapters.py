@@ -28,12 +28,12 @@ from .data import FragmentDataset
 from .errors import AdapterError
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "Adapter",
-    "register_adapter",
-    "get_adapter",
     "available_adapters",
     "find_checkpoint",
-    "ENTRY_POINT_GROUP",
+    "get_adapter",
+    "register_adapter",
 ]
 
 ENTRY_POINT_GROUP = "v3.adapters"

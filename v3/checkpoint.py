@@ -15,10 +15,8 @@ corrupt, foreign or tampered file raises :class:`~v3.errors.CheckpointError`.
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +29,20 @@ from . import __version__
 from .adapters import Adapter, get_adapter
 from .config import ExperimentConfig, from_dict, to_dict
 from .errors import CheckpointError, ConfigError, V3Error
+from .fileio import atomic_write
 from .model import ContentStyleAutoencoder
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Checkpoint",
-    "save_checkpoint",
-    "read_checkpoint",
-    "build_model",
     "LoadedModel",
-    "load_model",
-    "atomic_write",
+    "build_model",
     "export_checkpoint",
+    "load_model",
     "load_state",
+    "read_checkpoint",
+    "save_checkpoint",
 ]
 
 FORMAT = "v3-checkpoint"
@@ -59,29 +57,6 @@ class Checkpoint:
     state_dict: dict[str, torch.Tensor]
     metadata: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] | None = None
-
-
-def atomic_write(path: Path, write: Any) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it.
-
-    The destination is never left half-written: on any error the temporary
-    file is removed and ``path`` keeps its old content (or stays absent).
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise V3Error(f"{path}: cannot write here ({exc.strerror or exc})") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> Path:

@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 from .errors import ConfigError
 
 __all__ = [
-    "QuantizerConfig",
-    "ModelConfig",
-    "LossConfig",
-    "TrainConfig",
     "ExperimentConfig",
-    "to_dict",
-    "from_dict",
+    "LossConfig",
+    "ModelConfig",
+    "QuantizerConfig",
+    "TrainConfig",
     "apply_overrides",
+    "from_dict",
+    "to_dict",
 ]
 
 T = TypeVar("T")

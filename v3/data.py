@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
 from torch import Tensor
 
 from .errors import DataError
@@ -37,6 +36,7 @@ class FragmentDataset:
 
     Examples
     --------
+    >>> import torch
     >>> ds = FragmentDataset(torch.zeros(4, 2), torch.tensor([[0, 1], [2, 3]]),
     ...                      torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
     >>> x, mask = ds.batch(torch.tensor([1]))

@@ -9,13 +9,13 @@ into a one-line message and exit status 2; anything else is a bug.
 from __future__ import annotations
 
 __all__ = [
-    "V3Error",
-    "InputError",
-    "DataError",
+    "AdapterError",
     "CheckpointError",
     "ConfigError",
-    "AdapterError",
+    "DataError",
+    "InputError",
     "TrainingError",
+    "V3Error",
 ]
 
 

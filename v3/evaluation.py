@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .checkpoint import LoadedModel, atomic_write
+from .checkpoint import LoadedModel
 from .data import FragmentDataset
 from .errors import DataError
+from .fileio import atomic_write
 from .inference import encode_fragments
 from .metrics import codebook_report, disentanglement_report, plot_confusion, plot_tsne
 
@@ -81,7 +82,7 @@ def evaluate(
     atoms = loaded.atom_labels
 
     report: dict[str, Any] = {
-        "n_fragments": int(len(content_labels)),
+        "n_fragments": len(content_labels),
         "codebook_size": k,
         "codebook": codebook_report(encoded.codes, content_index, n_codes=k, n_labels=len(content_ids)).to_dict(),
         "named_accuracy": named_accuracy(encoded.codes, content_labels, atoms),

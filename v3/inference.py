@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import FragmentDataset
 from .metrics import confusion_matrix, majority_mapping
 from .model import ContentStyleAutoencoder
 

@@ -17,14 +17,14 @@ from .config import LossConfig
 from .errors import TrainingError
 
 __all__ = [
-    "V3Statistics",
     "V3LossBreakdown",
-    "mean_pairwise_distance",
-    "within_sample_distance",
+    "V3Statistics",
     "across_sample_distance",
-    "v3_statistics",
     "hinge",
+    "mean_pairwise_distance",
     "v3_loss",
+    "v3_statistics",
+    "within_sample_distance",
 ]
 
 

@@ -24,7 +24,6 @@ All functions return values and never print; bad arguments raise
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from scipy.spatial.distance import cdist
 from sklearn.neighbors import NearestNeighbors
 
 from v3.errors import InputError
+from v3.fileio import atomic_write
 
 __all__ = [
     "CodebookReport",
@@ -829,15 +829,7 @@ def _save_atomic(fig: Any, path: str | os.PathLike[str]) -> Path:
         raise InputError(f"{out}: is a folder, expected a PNG file path")
     out.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png")
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return out
+    return atomic_write(out, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def plot_confusion(

@@ -11,7 +11,7 @@ from .config import ModelConfig
 from .errors import InputError
 from .quantizer import VectorQuantizer
 
-__all__ = ["ContentStyleAutoencoder", "AutoencoderOutput", "Encoding"]
+__all__ = ["AutoencoderOutput", "ContentStyleAutoencoder", "Encoding"]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class ContentStyleAutoencoder(nn.Module):
         config: ModelConfig,
     ) -> None:
         super().__init__()
-        hidden = int(getattr(encoder, "out_features"))
+        hidden = int(encoder.out_features)
         self.encoder = encoder
         self.decoder = decoder
         self.fragment_shape = tuple(int(s) for s in fragment_shape)

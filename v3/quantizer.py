@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .config import QuantizerConfig
 
-__all__ = ["VectorQuantizer", "QuantizerOutput", "kmeans"]
+__all__ = ["QuantizerOutput", "VectorQuantizer", "kmeans"]
 
 
 @dataclass

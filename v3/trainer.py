@@ -16,15 +16,16 @@ from typing import Any
 import torch
 
 from .adapters import Adapter
-from .checkpoint import Checkpoint, atomic_write, build_model, load_state, read_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, build_model, load_state, read_checkpoint, save_checkpoint
 from .config import ExperimentConfig, to_dict
 from .data import FragmentDataset
 from .errors import CheckpointError, ConfigError
+from .fileio import atomic_write
 from .inference import encode_fragments, name_atoms
 from .loss import v3_loss
 from .model import ContentStyleAutoencoder
 
-__all__ = ["Trainer", "TrainResult", "resolve_device", "CHECKPOINT_NAME", "LOG_NAME", "CONFIG_NAME"]
+__all__ = ["CHECKPOINT_NAME", "CONFIG_NAME", "LOG_NAME", "TrainResult", "Trainer", "resolve_device"]
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ from .frontend import FrontEndConfig, LogCQT, log_cqt
 from .synth import INSNOTES_OOD_PROGRAMS, INSNOTES_PROGRAMS, make_insnotes, render_midi
 
 __all__ = [
-    "MusicAdapter",
-    "MusicConfig",
+    "INSNOTES_OOD_PROGRAMS",
+    "INSNOTES_PROGRAMS",
     "FrontEndConfig",
     "LogCQT",
+    "MusicAdapter",
+    "MusicConfig",
     "log_cqt",
-    "INSNOTES_PROGRAMS",
-    "INSNOTES_OOD_PROGRAMS",
     "make_insnotes",
     "render_midi",
 ]

@@ -14,15 +14,22 @@ import torch
 from torch import nn
 
 from v3.adapters import Adapter
-from v3.config import ExperimentConfig, LossConfig, ModelConfig, QuantizerConfig, TrainConfig, from_dict
+from v3.config import (
+    ExperimentConfig,
+    LossConfig,
+    ModelConfig,
+    QuantizerConfig,
+    TrainConfig,
+    from_dict,
+)
 from v3.data import FragmentDataset
 from v3.errors import DataError
 
-from .backbones import MLPDecoder, MLPEncoder
+from .backbones import ConvEncoder, MLPDecoder, MLPEncoder
 from .frontend import FrontEndConfig, log_cqt, note_fragments
 from .synth import read_manifest
 
-__all__ = ["MusicConfig", "MusicAdapter", "normalize_fragments"]
+__all__ = ["MusicAdapter", "MusicConfig", "normalize_fragments"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,9 @@ class MusicConfig:
         Subtract each fragment's mean log value (loudness invariance).
     hidden : int
         Width of the MLP backbones.
+    encoder : str
+        ``"mlp"`` (flattened fragment) or ``"conv"`` (convolutions along
+        log-frequency first, see :class:`v3music.backbones.ConvEncoder`).
     eq_db : float
         Training augmentation: each sample gets a random smooth spectral
         tilt/EQ of up to about this many dB (the same for all its fragments,
@@ -65,6 +75,7 @@ class MusicConfig:
     fragments_per_sample: int = 12
     normalize: bool = True
     hidden: int = 256
+    encoder: str = "mlp"
     eq_db: float = 0.0
     labels: str = "written"
 
@@ -112,6 +123,8 @@ class MusicAdapter(Adapter):
 
     def parse_config(self, data: dict[str, Any]) -> MusicConfig:
         cfg = from_dict(MusicConfig, data, where="adapter_config")
+        if cfg.encoder not in ("mlp", "conv"):
+            raise DataError(f"adapter_config.encoder must be 'mlp' or 'conv', got {cfg.encoder!r}")
         if cfg.labels not in ("written", "sounding"):
             raise DataError(f"adapter_config.labels must be 'written' or 'sounding', got {cfg.labels!r}")
         return cfg
@@ -121,7 +134,10 @@ class MusicAdapter(Adapter):
 
     def build_backbones(self, adapter_config: MusicConfig, model_config: ModelConfig) -> tuple[nn.Module, nn.Module]:
         shape = self.fragment_shape(adapter_config)
-        encoder = MLPEncoder(shape, hidden=adapter_config.hidden)
+        if adapter_config.encoder == "conv":
+            encoder: nn.Module = ConvEncoder(shape, hidden=adapter_config.hidden)
+        else:
+            encoder = MLPEncoder(shape, hidden=adapter_config.hidden)
         decoder = MLPDecoder(model_config.content_dim + model_config.style_dim, shape, hidden=adapter_config.hidden)
         return encoder, decoder
 

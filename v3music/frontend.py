@@ -166,7 +166,7 @@ def note_fragments(
     ndarray[n_notes, n_bins, frames] (float32)
         Fragments past the end of the file are padded with the file's minimum.
     """
-    span = max(int(round(seconds * frame_rate)), 1)
+    span = max(round(seconds * frame_rate), 1)
     pad_value = float(features.min()) if features.size else 0.0
     padded = np.concatenate([features, np.full((features.shape[0], span), pad_value, np.float32)], axis=1)
     starts = np.round(np.asarray(onsets) * frame_rate).astype(int).clip(0, features.shape[1])

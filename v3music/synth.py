@@ -31,8 +31,6 @@ import io
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,7 @@ import scipy.signal
 import soundfile as sf
 
 from v3.errors import ConfigError, DataError, InputError
+from v3.fileio import atomic_write
 
 __all__ = [
     "INSNOTES_OOD_PROGRAMS",
@@ -343,21 +342,6 @@ def _sounding_pitches(audio: np.ndarray, sr: int) -> list[float | None]:
     return out
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temp file beside ``path``, then rename it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _check_programs(programs: Sequence[int]) -> tuple[int, ...]:
     progs = tuple(programs)
     if not progs:
@@ -485,7 +469,7 @@ def make_insnotes(
         name = f"prog{program:03d}.wav"
         wav_path = out / name
         try:
-            _write_atomic(
+            atomic_write(
                 wav_path,
                 lambda tmp, a=audio: sf.write(tmp, a, sr, format="WAV", subtype="PCM_16"),
             )
@@ -519,7 +503,7 @@ def make_insnotes(
     manifest_path = out / MANIFEST_NAME
     text = json.dumps(manifest, indent=1, allow_nan=False) + "\n"
     try:
-        _write_atomic(manifest_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     except OSError as exc:
         raise DataError(f"{manifest_path}: cannot be written ({exc.strerror or exc})") from exc
     return manifest_path
