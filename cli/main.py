@@ -224,6 +224,16 @@ def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int
     click.echo(f"wrote {len(chosen)} files and {manifest}")
 
 
+def _register_domain_groups() -> None:
+    """Attach the command groups of the domain packages (kept in their own modules)."""
+    from .vision import vision_group
+
+    cli.add_command(vision_group)
+
+
+_register_domain_groups()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="v3")

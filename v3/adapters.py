@@ -81,6 +81,14 @@ class Adapter(ABC):
         """Pretrained checkpoints that ship with the adapter, by name (default: none)."""
         return {}
 
+    def extra_pictures(self, model: nn.Module, dataset: FragmentDataset, adapter_config: Any,
+                       out_dir: Path) -> dict[str, str]:
+        """Domain pictures for ``v3 eval`` (e.g. reconstructions), written into ``out_dir``.
+
+        Returns a mapping of picture kind to file name (default: none).
+        """
+        return {}
+
     def augment(self, fragments: Tensor, adapter_config: Any, generator: torch.Generator) -> Tensor:
         """Training-time augmentation of a batch [B, F, *fragment_shape] (default: none).
 

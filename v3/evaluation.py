@@ -120,5 +120,7 @@ def evaluate(
                                     label_names=dataset.style_names, title="Style vectors by style label",
                                     seed=seed).name,
         }
+        adapter_config = loaded.adapter.parse_config(loaded.config.adapter_config)
+        report["pictures"].update(loaded.adapter.extra_pictures(loaded.model, dataset, adapter_config, out_dir))
         atomic_write(out_dir / "report.json", lambda tmp: tmp.write_text(json.dumps(report, indent=2)))
     return report
