@@ -7,41 +7,18 @@ with exit status 2 (no traceback).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from v3 import __version__
-from v3.errors import V3Error
 
-F = TypeVar("F", bound=Callable[..., Any])
+from .errors import V3ClickError, reports_errors
 
-
-class V3ClickError(click.ClickException):
-    """A user error: printed as ``Error: <message>``, exit status 2."""
-
-    exit_code = 2
-
-
-def reports_errors(func: F) -> F:
-    """Turn V3Error (and unreadable/unwritable paths) into a one-line exit-2 error."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except V3Error as exc:
-            raise V3ClickError(str(exc)) from exc
-        except PermissionError as exc:
-            raise V3ClickError(f"{exc.filename}: permission denied") from exc
-
-    return wrapper  # type: ignore[return-value]
+__all__ = ["V3ClickError", "cli", "main", "reports_errors"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -71,12 +71,12 @@ class MusicConfig:
     bins_per_octave: int = 24
     log_floor: float = 1e-4
     fragment_seconds: float = 1.0
-    fragment_frames: int = 16
+    fragment_frames: int = 2
     fragments_per_sample: int = 12
     normalize: bool = True
     hidden: int = 256
     encoder: str = "mlp"
-    eq_db: float = 0.0
+    eq_db: float = 6.0
     labels: str = "written"
 
     def frontend(self) -> FrontEndConfig:

@@ -1,9 +1,33 @@
-"""v3vision: the image adapter of v3 (digit identity as content, colour as style).
+"""v3vision: the image adapter of v3 (digit identity as content, ink colour as style).
 
-Not implemented yet (see the vision issue); the package exists so the layout
-and the packaging are in place.
+Strips of real handwritten digits (scikit-learn's ``load_digits``), one colour
+per strip; V3 learns the ten digits as codebook atoms and the colour as style.
+
+Examples
+--------
+>>> import v3vision
+>>> v3vision.read_digits("strip.png")  # doctest: +SKIP
+'7310524968'
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .adapter import VisionAdapter, VisionConfig
+from .api import DigitReader, embed, read_digits, recolor, recolor_file
+from .data import OOD_COLOURS, TRAIN_COLOURS, StripSpec, cut_cells, load_image, make_digit_strips
+
+__all__ = [
+    "OOD_COLOURS",
+    "TRAIN_COLOURS",
+    "DigitReader",
+    "StripSpec",
+    "VisionAdapter",
+    "VisionConfig",
+    "cut_cells",
+    "embed",
+    "load_image",
+    "make_digit_strips",
+    "read_digits",
+    "recolor",
+    "recolor_file",
+]

@@ -1,0 +1,246 @@
+"""Public API: read the digits of a strip, recolour a strip, embed a strip's colour.
+
+A ladder of functions plus one class holding a loaded model:
+
+* :func:`read_digits` (image -> ``"0731..."``), :func:`recolor` (A, B -> image
+  of A's digits in B's colour), :func:`embed` (image -> style vector);
+* :func:`recolor_file` (paths in, PNG out, written atomically);
+* :class:`DigitReader`, which keeps one checkpoint loaded for many images.
+
+Every function takes ``model=``: a :class:`DigitReader`, a
+:class:`v3.checkpoint.LoadedModel`, a checkpoint path, or the name of a
+shipped checkpoint (default ``"digits"``).
+
+Images are paths, PNG bytes, PIL images or arrays [H, W, 3|4] (see
+:func:`v3vision.data.load_image`). A strip is cut into equal cells left to
+right: ``cells=N`` (width must be a multiple of N), ``cell_width=W`` (width a
+multiple of W) or, by default, square cells (width a multiple of the height).
+Each cell is then resized (bilinear, antialiased) to the model's cell size.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import Tensor, nn
+
+from v3.adapters import find_checkpoint
+from v3.checkpoint import LoadedModel, load_model
+from v3.errors import CheckpointError, InputError
+
+from .data import cut_cells, load_image, save_image
+
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "DigitReader",
+    "ModelLike",
+    "embed",
+    "read_digits",
+    "recolor",
+    "recolor_cells",
+    "recolor_file",
+    "reconstruct_cells",
+]
+
+DEFAULT_CHECKPOINT = "digits"
+
+ModelLike = Union["DigitReader", LoadedModel, str, Path]
+
+
+@torch.no_grad()
+def reconstruct_cells(model: nn.Module, cells: Tensor) -> Tensor:
+    """Encode and decode cells [N, 3, H, W] as one sample; returns [N, 3, H, W] in [0, 1]."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = model(cells[None].to(device))  # type: ignore[operator]
+    return out.reconstruction[0].float().cpu().clamp(0, 1)
+
+
+@torch.no_grad()
+def recolor_cells(model: nn.Module, cells_a: Tensor, cells_b: Tensor) -> Tensor:
+    """Decode A's quantised content with B's style (mean over B's cells).
+
+    Parameters
+    ----------
+    cells_a : Tensor[Na, 3, H, W]
+    cells_b : Tensor[Nb, 3, H, W]
+
+    Returns
+    -------
+    Tensor[Na, 3, H, W]
+        A's digits drawn in B's colour, pixels in [0, 1].
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    enc_a = model.encode(cells_a[None].to(device))  # type: ignore[operator]
+    enc_b = model.encode(cells_b[None].to(device))  # type: ignore[operator]
+    style = enc_b.style.mean(dim=1, keepdim=True).expand(-1, cells_a.shape[0], -1)
+    return model.decode(enc_a.quantized, style)[0].float().cpu().clamp(0, 1)  # type: ignore[operator]
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str) -> LoadedModel:
+    return load_model(path)
+
+
+class DigitReader:
+    """A loaded vision checkpoint, ready to read, recolour and embed many strips.
+
+    Parameters
+    ----------
+    model : LoadedModel, path or str
+        A loaded model, a checkpoint file, or a shipped checkpoint's name.
+    device : str or torch.device
+        Where to run the model.
+
+    Examples
+    --------
+    >>> reader = DigitReader("digits")  # doctest: +SKIP
+    >>> reader.read("strip.png")  # doctest: +SKIP
+    '7310524968'
+    """
+
+    def __init__(self, model: LoadedModel | str | Path = DEFAULT_CHECKPOINT, *,
+                 device: str | torch.device = "cpu") -> None:
+        if isinstance(model, LoadedModel):
+            loaded = model
+        else:
+            path = find_checkpoint(model)
+            loaded = _load_cached(str(Path(path).resolve())) if str(device) == "cpu" else load_model(path, device=device)
+        if loaded.adapter.name != "vision":
+            raise CheckpointError(f"{loaded.path}: a {loaded.adapter.name!r} checkpoint, not a vision one")
+        self.loaded = loaded
+        self.config = loaded.adapter.parse_config(loaded.config.adapter_config)
+        self.cell_size: int = self.config.cell_size
+        self.atom_labels: list[int] = loaded.atom_labels
+
+    @property
+    def model(self) -> nn.Module:
+        return self.loaded.model
+
+    def cells(self, image: Any, *, cells: int | None = None, cell_width: int | None = None,
+              name: str = "image") -> Tensor:
+        """Load a strip and cut it into model-sized cells: Tensor[N, 3, cell_size, cell_size]."""
+        strip = load_image(image, name=name)
+        return torch.from_numpy(cut_cells(strip, cell_size=self.cell_size, cells=cells,
+                                          cell_width=cell_width, name=_name(image, name)))
+
+    @torch.no_grad()
+    def codes(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> npt.NDArray[np.int64]:
+        """Codebook atom of every cell, left to right: int64 [N]."""
+        x = self.cells(image, cells=cells, cell_width=cell_width)
+        self.model.eval()
+        enc = self.model.encode(x[:, None].to(_device(self.model)))  # cells encoded one by one
+        return enc.codes[:, 0].cpu().numpy().astype(np.int64)
+
+    def read(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> str:
+        """The digits of a strip, left to right, as a string ("?" for an unnamed atom)."""
+        names = self.atom_labels
+        return "".join(str(names[c]) if c < len(names) and names[c] >= 0 else "?"
+                       for c in self.codes(image, cells=cells, cell_width=cell_width))
+
+    def recolor(self, a: Any, b: Any, *, cells: int | None = None, cell_width: int | None = None,
+                cells_b: int | None = None, cell_width_b: int | None = None) -> npt.NDArray[np.float32]:
+        """A's digits in B's colour: RGB float32 [cell_size, Na * cell_size, 3] in [0, 1].
+
+        ``cells``/``cell_width`` cut A; ``cells_b``/``cell_width_b`` cut B
+        (default: the same options as A).
+        """
+        xa = self.cells(a, cells=cells, cell_width=cell_width, name="A")
+        if cells_b is None and cell_width_b is None:
+            cells_b, cell_width_b = cells, cell_width
+        xb = self.cells(b, cells=cells_b, cell_width=cell_width_b, name="B")
+        out = recolor_cells(self.model, xa, xb).numpy()
+        return np.ascontiguousarray(np.concatenate(list(out.transpose(0, 2, 3, 1)), axis=1))
+
+    @torch.no_grad()
+    def embed(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> npt.NDArray[np.float32]:
+        """Style (colour) vector of a strip: the mean of its cells' style vectors, float32 [Ds]."""
+        x = self.cells(image, cells=cells, cell_width=cell_width)
+        self.model.eval()
+        enc = self.model.encode(x[:, None].to(_device(self.model)))
+        return enc.style[:, 0].mean(dim=0).float().cpu().numpy()
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _name(image: Any, default: str) -> str:
+    return str(image) if isinstance(image, (str, Path)) else default
+
+
+def _reader(model: ModelLike) -> DigitReader:
+    return model if isinstance(model, DigitReader) else DigitReader(model)
+
+
+def read_digits(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | None = None,
+                cell_width: int | None = None) -> str:
+    """Read the digits of a strip with a V3 codebook (atoms named at calibration).
+
+    Parameters
+    ----------
+    image : path, bytes, PIL image or array [H, W, 3|4]
+        The strip.
+    model : DigitReader, LoadedModel, path or str
+        Default: the shipped ``digits`` checkpoint.
+    cells, cell_width : int, optional
+        How to cut the strip (see the module docstring).
+
+    Returns
+    -------
+    str
+        One character per cell, e.g. ``"7310524968"``.
+
+    Examples
+    --------
+    >>> read_digits("strip.png")  # doctest: +SKIP
+    '7310524968'
+    """
+    return _reader(model).read(image, cells=cells, cell_width=cell_width)
+
+
+def recolor(a: Any, b: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | None = None,
+            cell_width: int | None = None) -> npt.NDArray[np.float32]:
+    """Draw A's digits in B's colour (A's quantised content, B's mean style).
+
+    Returns
+    -------
+    ndarray float32 [cell_size, Na * cell_size, 3]
+        RGB in [0, 1]; one model-sized cell per cell of A.
+
+    Examples
+    --------
+    >>> recolor("a.png", "b.png").shape  # doctest: +SKIP
+    (24, 240, 3)
+    """
+    return _reader(model).recolor(a, b, cells=cells, cell_width=cell_width)
+
+
+def recolor_file(a: Path | str, b: Path | str, out: Path | str, *, model: ModelLike = DEFAULT_CHECKPOINT,
+                 cells: int | None = None, cell_width: int | None = None) -> Path:
+    """:func:`recolor` two image files and write the result as PNG (atomically)."""
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder, expected a PNG file path")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    image = recolor(a, b, model=model, cells=cells, cell_width=cell_width)
+    return save_image(image, out)
+
+
+def embed(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | None = None,
+          cell_width: int | None = None) -> npt.NDArray[np.float32]:
+    """Style (colour) vector of a strip: the mean style vector of its cells, float32 [Ds].
+
+    Examples
+    --------
+    >>> embed("strip.png").shape  # doctest: +SKIP
+    (8,)
+    """
+    return _reader(model).embed(image, cells=cells, cell_width=cell_width)
