@@ -159,9 +159,11 @@ def _grey_digit_classifier():
 
 
 def _cells_to_grey8(image: np.ndarray) -> np.ndarray:
-    """RGB strip [24, 24 N, 3] -> sklearn-style ink [N, 64] on 0..16 (2 px margin dropped)."""
+    """RGB strip [S, S N, 3] -> sklearn-style ink [N, 64] on 0..16 (the 1/12 margin dropped)."""
+    side = image.shape[0]
+    m = side // 12
     ink = 1.0 - image.mean(axis=2)
-    cells = ink.reshape(24, -1, 24).transpose(1, 0, 2)[:, 2:22, 2:22]
+    cells = ink.reshape(side, -1, side).transpose(1, 0, 2)[:, m : side - m, m : side - m]
     out = []
     for c in cells:
         small = np.asarray(Image.fromarray(c.astype(np.float32), mode="F").resize((8, 8), Image.Resampling.BOX))
@@ -195,7 +197,8 @@ def test_recolour_targets(strips: Path, reader: DigitReader, tmp_path: Path) -> 
         digit_right += int(np.sum(predicted == np.asarray(a["digits"])))
         digit_total += 10
         for k in range(10):
-            colour_right += _foreground_colour(image[:, 24 * k : 24 * (k + 1)]) == b["colour"]
+            side = image.shape[0]
+            colour_right += _foreground_colour(image[:, side * k : side * (k + 1)]) == b["colour"]
             colour_total += 1
     assert digit_right / digit_total >= 0.90
     assert colour_right / colour_total >= 0.95

@@ -16,7 +16,7 @@ from v3.config import ExperimentConfig, LossConfig, ModelConfig, QuantizerConfig
 from v3.data import FragmentDataset
 from v3.errors import ConfigError, DataError, V3Error
 
-from .backbones import CellDecoder, CellEncoder
+from .backbones import CellDecoder, CellEncoder, PaintDecoder
 from .data import ALL_COLOURS, cut_cells, load_image, read_manifest
 
 __all__ = ["VisionAdapter", "VisionConfig"]
@@ -43,6 +43,11 @@ class VisionConfig:
     colour_input : bool
         Feed the raw RGB cell to the shape branch too (see
         :class:`v3vision.backbones.CellEncoder`).
+    decoder : str
+        ``"paint"`` (default): the content draws a colourless glyph, the style
+        only its ink colour (:class:`v3vision.backbones.PaintDecoder`);
+        ``"joint"``: one network decodes content and style together
+        (:class:`v3vision.backbones.CellDecoder`), so style may also carry shape.
     recolour_probability : float
         Training augmentation: each strip is redrawn, with this probability,
         in a random ink colour (the same for all its cells, so it acts as a
@@ -55,6 +60,7 @@ class VisionConfig:
     hidden: int = 128
     colour_hidden: int = 32
     colour_input: bool = False
+    decoder: str = "paint"
     recolour_probability: float = 0.5
 
 
@@ -80,6 +86,8 @@ class VisionAdapter(Adapter):
             raise ConfigError(f"adapter_config.cell_size={cfg.cell_size} must be a multiple of 4, at least 8")
         if cfg.fragments_per_sample < 2:
             raise ConfigError(f"adapter_config.fragments_per_sample={cfg.fragments_per_sample} must be >= 2")
+        if cfg.decoder not in ("paint", "joint"):
+            raise ConfigError(f"adapter_config.decoder must be 'paint' or 'joint', got {cfg.decoder!r}")
         if not 0.0 <= cfg.recolour_probability <= 1.0:
             raise ConfigError(f"adapter_config.recolour_probability={cfg.recolour_probability} must lie in [0, 1]")
         return cfg
@@ -91,8 +99,13 @@ class VisionAdapter(Adapter):
         c = adapter_config
         encoder = CellEncoder(c.cell_size, channels=c.channels, hidden=c.hidden, colour_hidden=c.colour_hidden,
                               colour_input=c.colour_input)
-        decoder = CellDecoder(model_config.content_dim + model_config.style_dim, c.cell_size,
-                              channels=c.channels, hidden=c.hidden)
+        decoder: nn.Module
+        if c.decoder == "paint":
+            decoder = PaintDecoder(model_config.content_dim, model_config.style_dim, c.cell_size,
+                                   channels=c.channels, hidden=c.hidden, colour_hidden=c.colour_hidden)
+        else:
+            decoder = CellDecoder(model_config.content_dim + model_config.style_dim, c.cell_size,
+                                  channels=c.channels, hidden=c.hidden)
         return encoder, decoder
 
     def frontend_settings(self, adapter_config: VisionConfig) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["CellDecoder", "CellEncoder", "ink_shape_and_colour"]
+__all__ = ["CellDecoder", "CellEncoder", "PaintDecoder", "ink_shape_and_colour"]
 
 
 def ink_shape_and_colour(x: Tensor, *, top_fraction: float = 0.05, eps: float = 1e-4) -> tuple[Tensor, Tensor]:
@@ -123,3 +123,43 @@ class CellDecoder(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         h = self.fc(z).reshape(-1, self.c, self.side, self.side)
         return self.net(h)
+
+
+class PaintDecoder(nn.Module):
+    """Draw a colourless glyph from the content part and paint it with a colour from the style part.
+
+    The input [N, Dc + Ds] is split: the first ``content_dim`` values (the
+    quantised content) go through a :class:`CellDecoder`-like network to an
+    ink map alpha [N, 1, H, W] in [0, 1]; the last ``Ds`` values (the style)
+    go through a small MLP to one ink colour k [N, 3] in [0, 1]. The cell is
+    ``1 - alpha * k`` (white paper). Style can then only set the colour, so
+    the shape of a digit has to come through the codebook.
+
+    Examples
+    --------
+    >>> PaintDecoder(16, 8, 24, channels=8)(torch.zeros(2, 24)).shape
+    torch.Size([2, 3, 24, 24])
+    """
+
+    def __init__(self, content_dim: int, style_dim: int, cell_size: int, *, channels: int = 32,
+                 hidden: int = 128, colour_hidden: int = 32) -> None:
+        super().__init__()
+        c = channels
+        self.content_dim = content_dim
+        self.side = cell_size // 4
+        self.c = 2 * c
+        self.fc = nn.Sequential(nn.Linear(content_dim, hidden), nn.GELU(),
+                                nn.Linear(hidden, 2 * c * self.side * self.side), nn.GELU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, 2 * c, 4, stride=2, padding=1), nn.GELU(),
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1), nn.GELU(),
+            nn.Conv2d(c, 1, 3, padding=1), nn.Sigmoid(),
+        )
+        self.colour = nn.Sequential(nn.Linear(style_dim, colour_hidden), nn.GELU(),
+                                    nn.Linear(colour_hidden, 3), nn.Sigmoid())
+
+    def forward(self, z: Tensor) -> Tensor:
+        content, style = z[:, : self.content_dim], z[:, self.content_dim :]
+        alpha = self.net(self.fc(content).reshape(-1, self.c, self.side, self.side))
+        ink = self.colour(style)[:, :, None, None]
+        return 1.0 - alpha * ink
