@@ -62,6 +62,8 @@ LabelNames = Sequence[str] | Mapping[int, str]
 _DISTANCE_CHUNK_CELLS = 4_000_000
 # plot_confusion writes the count into each cell when the matrix has at most this many cells.
 _ANNOTATE_MAX_CELLS = 400
+# plot_tsne uses exact t-SNE up to this many points (Barnes-Hut beyond).
+_TSNE_EXACT_MAX_POINTS = 1000
 # plot_tsne draws a legend up to this many classes and a colour bar beyond.
 _LEGEND_MAX_CLASSES = 24
 
@@ -982,6 +984,9 @@ def plot_tsne(
         init="pca",
         perplexity=min(30.0, (n - 1) / 3),
         random_state=seed,
+        # Barnes-Hut crawls on tight, nearly duplicate clusters (a well-trained
+        # codebook's content vectors); the exact method is fast at this size.
+        method="exact" if n <= _TSNE_EXACT_MAX_POINTS else "barnes_hut",
     )
     xy = tsne.fit_transform(x)
 
