@@ -203,8 +203,10 @@ def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int
 
 def _register_domain_groups() -> None:
     """Attach the command groups of the domain packages (kept in their own modules)."""
+    from .transcribe import transcribe_command
     from .vision import vision_group
 
+    cli.add_command(transcribe_command)
     cli.add_command(vision_group)
 
 

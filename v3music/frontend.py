@@ -145,6 +145,7 @@ def note_fragments(
     frame_rate: float,
     seconds: float,
     frames: int,
+    durations: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cut note-aligned fragments from a feature matrix and pool them in time.
 
@@ -160,6 +161,9 @@ def note_fragments(
         Fragment length in seconds.
     frames : int
         Number of time steps each fragment is average-pooled to.
+    durations : ndarray[n_notes], optional
+        Note lengths in seconds; a fragment then covers
+        ``min(seconds, duration)`` so it does not reach into the next note.
 
     Returns
     -------
@@ -170,6 +174,13 @@ def note_fragments(
     pad_value = float(features.min()) if features.size else 0.0
     padded = np.concatenate([features, np.full((features.shape[0], span), pad_value, np.float32)], axis=1)
     starts = np.round(np.asarray(onsets) * frame_rate).astype(int).clip(0, features.shape[1])
-    windows = np.stack([padded[:, s : s + span] for s in starts]) if len(starts) else np.zeros((0, features.shape[0], span), np.float32)
-    pooled = F.adaptive_avg_pool1d(torch.from_numpy(windows.astype(np.float32)), frames)
-    return pooled.numpy()
+    if durations is None:
+        lengths = np.full(len(starts), span)
+    else:
+        lengths = np.clip(np.round(np.asarray(durations) * frame_rate).astype(int), 1, span)
+    out = np.empty((len(starts), features.shape[0], frames), np.float32)
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        windows = np.stack([padded[:, starts[i] : starts[i] + length] for i in rows]).astype(np.float32)
+        out[rows] = F.adaptive_avg_pool1d(torch.from_numpy(windows), frames).numpy()
+    return out

@@ -118,7 +118,7 @@ class Transcriber:
         ``"cpu"``, ``"cuda"``, ``"auto"``...
     onset_sensitivity : float
         0-1; higher finds more (weaker) onsets (librosa peak-picking delta
-        ``0.5 * (1 - sensitivity)`` on the normalised onset strength).
+        ``0.4 * (1 - sensitivity) + 0.02`` on the normalised onset strength).
     min_note_seconds : float
         Shorter notes are dropped.
     silence_db : float
@@ -168,17 +168,20 @@ class Transcriber:
         level = _frame_level_db(features)
         loud = level.max()
         active = level > loud - self.silence_db
-        env = librosa.onset.onset_strength(S=features, sr=fe.sample_rate, hop_length=fe.hop_length)
-        env = env / (env.max() + 1e-9)
+        # Spectral flux on dB values floored 60 dB below the peak, with a small
+        # frequency max-filter (SuperFlux) so vibrato does not fire onsets.
+        db = features * (20.0 / np.log(10.0))
+        db = np.maximum(db, db.max() - 60.0)
+        env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)
+        min_gap = max(int(round(0.08 * fe.frame_rate)), 1)
         onsets = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
-                                            backtrack=True, delta=0.5 * (1.0 - self.onset_sensitivity) + 0.01,
-                                            units="frames")
+                                            backtrack=True, delta=0.4 * (1.0 - self.onset_sensitivity) + 0.02,
+                                            wait=min_gap, units="frames")
         # a note may also start where sound begins after silence
         rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
         if active[0]:
             rises = np.concatenate([[0], rises])
         starts = np.unique(np.concatenate([onsets, rises])).astype(int)
-        min_gap = max(int(0.03 * fe.frame_rate), 1)
         merged: list[int] = []
         for s in starts:
             if not merged or s - merged[-1] >= min_gap:
@@ -218,7 +221,8 @@ class Transcriber:
         if len(on) == 0:
             return Transcription([], duration, ["no notes found"])
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
-                               seconds=self.config.fragment_seconds, frames=self.config.fragment_frames)
+                               seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
+                               durations=(off - on) / fe.frame_rate)
         if self.config.normalize:
             frags = normalize_fragments(frags)
         model = self.loaded.model
@@ -241,6 +245,14 @@ class Transcriber:
     def transcribe_file(self, path: Path | str) -> Transcription:
         """Transcribe an audio file (any rate, mono or stereo), read in bounded memory."""
         return self._transcribe_mono(load_audio(path, sr=self.sample_rate))
+
+    def plot_file(self, path: Path | str, result: Transcription, out: Path | str) -> Path:
+        """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG)."""
+        from .plots import plot_piano_roll
+
+        fe = self.config.frontend()
+        features = log_cqt(load_audio(path, sr=self.sample_rate), fe)
+        return plot_piano_roll(features, fe, result.notes, out, title=Path(path).name)
 
     def transcribe_file_to_file(self, path: Path | str, out: Path | str, *, program: int = 0,
                                 tempo: float = 120.0, notes_csv: Path | str | None = None) -> Transcription:

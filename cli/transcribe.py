@@ -1,0 +1,89 @@
+"""``v3 transcribe``: audio files to MIDI files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import V3ClickError, reports_errors
+
+
+def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> list[Path]:
+    """Where each input's MIDI goes (see the command's help)."""
+    if len(inputs) == 1:
+        target = out if out is not None else Path.cwd() / f"{inputs[0].stem}.mid"
+        if target.is_dir():
+            target = target / f"{inputs[0].stem}.mid"
+        targets = [target]
+    else:
+        if out is None:
+            raise V3ClickError("several inputs need -o FOLDER for their MIDI files")
+        if out.exists() and not out.is_dir():
+            raise V3ClickError(f"{out}: exists and is not a folder (several inputs need -o FOLDER)")
+        targets = [out / f"{p.stem}.mid" for p in inputs]
+        if len({t.name for t in targets}) < len(targets):
+            raise V3ClickError("two inputs have the same file name stem; their MIDI files would collide")
+    for t in targets:
+        if t.exists() and not overwrite:
+            raise V3ClickError(f"{t}: already exists (use --overwrite to replace it)")
+    return targets
+
+
+@click.command("transcribe")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="A .mid file for one input (default: INPUT's name with .mid, in the current folder); "
+                   "a folder for several inputs (song.wav -> FOLDER/song.mid).")
+@click.option("--checkpoint", default="insnotes", show_default=True,
+              help="A music checkpoint file or the name of a shipped one.")
+@click.option("--onset-sensitivity", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="0-1: higher finds more, weaker onsets.")
+@click.option("--min-note", type=click.FloatRange(min=0.0), default=0.05, show_default=True,
+              help="Notes shorter than this many seconds are dropped.")
+@click.option("--tempo", type=click.FloatRange(1.0, 1000.0), default=120.0, show_default=True,
+              help="Tempo (BPM) written into the MIDI file; note times stay in seconds.")
+@click.option("--program", type=click.IntRange(0, 127), default=0, show_default=True,
+              help="General MIDI program of the output track (0 = piano).")
+@click.option("--notes", "notes_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the notes as CSV (onset_s, offset_s, pitch, note_name, velocity); one input only.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the piano roll over the spectrogram as PNG; one input only.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@reports_errors
+def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: str, onset_sensitivity: float,
+                       min_note: float, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
+                       device: str, overwrite: bool) -> None:
+    """Transcribe monophonic audio to MIDI with the pitch codes of a V3 model.
+
+    Reads WAV, FLAC, OGG or MP3 at any sample rate, mono or stereo. Long files
+    are read in blocks. Silent input gives a valid empty MIDI file and a warning.
+
+    Note: the shipped `insnotes` model knows the 12 pitches C4-B4 only.
+
+    Example: v3 transcribe song.wav -o song.mid --plot roll.png
+    """
+    from v3music.transcribe import Transcriber
+
+    if len(inputs) > 1 and (notes_csv or plot):
+        raise V3ClickError("--notes and --plot take one input at a time")
+    targets = _outputs(inputs, out, overwrite)
+    for extra in (notes_csv, plot):
+        if extra is not None and extra.exists() and not overwrite:
+            raise V3ClickError(f"{extra}: already exists (use --overwrite to replace it)")
+    transcriber = Transcriber(checkpoint, device=device, onset_sensitivity=onset_sensitivity,
+                              min_note_seconds=min_note)
+    if len(inputs) > 1:
+        targets[0].parent.mkdir(parents=True, exist_ok=True)
+    from tqdm.auto import tqdm
+
+    pairs = list(zip(inputs, targets))
+    for source, target in tqdm(pairs, desc="transcribe", unit="file", disable=len(pairs) == 1):
+        result = transcriber.transcribe_file_to_file(source, target, program=program, tempo=tempo,
+                                                     notes_csv=notes_csv)
+        for warning in result.warnings:
+            click.echo(f"Warning: {source}: {warning}", err=True)
+        if plot is not None:
+            transcriber.plot_file(source, result, plot)
+        click.echo(f"{target}  ({len(result.notes)} notes, {result.duration:.1f} s)")

@@ -1,0 +1,168 @@
+"""Transcription: known notes come back; bad input fails cleanly; outputs are real MIDI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from v3_cli.main import cli
+from v3music.audio import load_audio
+from v3music.synth import render_midi
+from v3music.transcribe import Transcriber, transcribe
+
+PITCHES = [60, 64, 67, 71, 62]
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    return Transcriber("insnotes")
+
+
+@pytest.fixture(scope="module")
+def oboe(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, Path]:
+    """Five 0.9 s oboe notes (a training instrument) with short gaps, at 16 kHz."""
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=68)
+    for i, p in enumerate(PITCHES):
+        inst.notes.append(pretty_midi.Note(velocity=100, pitch=p, start=0.25 + i, end=1.15 + i))
+    pm.instruments.append(inst)
+    y = render_midi(pm, sr=16000)
+    path = tmp_path_factory.mktemp("audio") / "oboe.wav"
+    sf.write(path, y, 16000)
+    return y, path
+
+
+def test_known_notes_come_back(transcriber: Transcriber, oboe) -> None:
+    y, _ = oboe
+    result = transcriber.transcribe(y, 16000)
+    assert [n.pitch for n in result.notes] == PITCHES
+    onsets = np.array([n.onset for n in result.notes])
+    assert np.abs(onsets - (0.25 + np.arange(5))).max() < 0.05
+    assert all(n.offset > n.onset and 1 <= n.velocity <= 127 for n in result.notes)
+
+
+def test_any_rate_and_stereo_give_the_same_notes(transcriber: Transcriber, oboe, tmp_path: Path) -> None:
+    y, _ = oboe
+    import librosa
+
+    y44 = librosa.resample(y, orig_sr=16000, target_sr=44100)
+    path = tmp_path / "stereo44k.flac"
+    sf.write(path, np.stack([y44, y44], axis=1), 44100)
+    assert [n.pitch for n in transcriber.transcribe_file(path).notes] == PITCHES
+
+
+def test_function_api_returns_notes_and_midi(oboe) -> None:
+    y, _ = oboe
+    notes, midi = transcribe(y, 16000)
+    assert isinstance(midi, pretty_midi.PrettyMIDI)
+    assert [n.pitch for n in midi.instruments[0].notes] == [n.pitch for n in notes] == PITCHES
+
+
+def test_cli_writes_a_standard_midi_file(oboe, tmp_path: Path) -> None:
+    _, wav = oboe
+    out = tmp_path / "out.mid"
+    csv = tmp_path / "notes.csv"
+    png = tmp_path / "roll.png"
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), "-o", str(out), "--program", "41",
+                                      "--notes", str(csv), "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    midi = mido.MidiFile(out)  # a second, independent MIDI reader
+    ons = [m for m in midi.tracks[-1] if m.type == "note_on" and m.velocity > 0]
+    assert [m.note for m in ons] == PITCHES
+    assert any(m.type == "program_change" and m.program == 41 for m in midi.tracks[-1])
+    assert csv.read_text().splitlines()[1].split(",")[3] == "C4"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_several_inputs_to_a_folder(oboe, tmp_path: Path) -> None:
+    _, wav = oboe
+    second = tmp_path / "again.wav"
+    second.write_bytes(wav.read_bytes())
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), str(second), "-o", str(tmp_path / "midi")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "midi").iterdir()) == ["again.mid", "oboe.mid"]
+
+
+def test_silence_gives_an_empty_midi_and_a_warning(tmp_path: Path) -> None:
+    wav = tmp_path / "silence.wav"
+    sf.write(wav, np.zeros(16000, dtype=np.float32), 16000)
+    out = tmp_path / "silence.mid"
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Warning" in result.output and "silent" in result.output
+    assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(out)).instruments) == 0
+    assert mido.MidiFile(out).length == 0  # a valid, empty standard MIDI file
+
+
+def _write_bad_inputs(tmp: Path) -> dict[str, Path]:
+    cases = {}
+    cases["missing"] = tmp / "missing.wav"
+    cases["folder"] = tmp / "a-folder"
+    cases["folder"].mkdir()
+    cases["text"] = tmp / "text.wav"
+    cases["text"].write_text("this is not audio\n")
+    good = tmp / "good.wav"
+    sf.write(good, 0.1 * np.sin(np.arange(16000) / 10.0), 16000)
+    cases["truncated"] = tmp / "truncated.wav"
+    cases["truncated"].write_bytes(good.read_bytes()[:30])
+    cases["empty"] = tmp / "empty.wav"
+    sf.write(cases["empty"], np.zeros(0, dtype=np.float32), 16000)
+    cases["nan"] = tmp / "nan.wav"
+    bad = np.full(1600, 0.1, dtype=np.float32)
+    bad[100] = np.nan
+    sf.write(cases["nan"], bad, 16000, subtype="FLOAT")
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [("missing", "file not found"), ("folder", "is a folder"), ("text", "not a readable audio file"),
+     ("truncated", "not a readable audio file"), ("empty", "no audio samples"), ("nan", "NaN")],
+)
+def test_bad_audio_is_one_line_exit_2_no_output(tmp_path: Path, case: str, needle: str) -> None:
+    path = _write_bad_inputs(tmp_path)[case]
+    out = tmp_path / "out.mid"
+    result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0] and str(path) in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.mid*"))  # no temp file left behind
+
+
+def test_existing_output_needs_overwrite(oboe, tmp_path: Path) -> None:
+    _, wav = oboe
+    out = tmp_path / "out.mid"
+    out.write_bytes(b"keep me")
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), "-o", str(out)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert out.read_bytes() == b"keep me"
+
+
+def test_corrupt_checkpoint(oboe, tmp_path: Path) -> None:
+    _, wav = oboe
+    ckpt = tmp_path / "bad.pt"
+    ckpt.write_bytes(b"PK\x03\x04 not really a zip")
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), "-o", str(tmp_path / "o.mid"), "--checkpoint", str(ckpt)])
+    assert result.exit_code == 2 and "bad.pt" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o.mid").exists()
+
+
+def test_loader_resamples_and_mixes_down(tmp_path: Path) -> None:
+    sr = 8000
+    t = np.arange(sr) / sr
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    path = tmp_path / "eight.wav"
+    sf.write(path, np.stack([left, np.zeros_like(left)], axis=1), sr)
+    y = load_audio(path, sr=16000)
+    assert y.dtype == np.float32 and abs(len(y) - 16000) <= 1
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * 16000 / len(y) - 440) < 2
+    assert abs(np.max(np.abs(y[1000:-1000])) - 0.25) < 0.01  # stereo averaged
