@@ -11,7 +11,6 @@ import mir_eval
 import numpy as np
 import pretty_midi
 from click.testing import CliRunner
-
 from v3_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +20,7 @@ def _code_blocks(section_title: str | None = None) -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     if section_title is not None:
         text = text.split(f"## {section_title}", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.+?)\n```", text, flags=re.S)
+    return re.findall(r"```bash\n(.+?)\n```", text, flags=re.DOTALL)
 
 
 def _run_v3(command: str, tmp_path: Path, monkeypatch) -> tuple[list[str], object]:

@@ -10,8 +10,8 @@ import pretty_midi
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-
 from v3_cli.main import cli
+
 from v3music.audio import load_audio
 from v3music.synth import render_midi
 from v3music.transcribe import Transcriber, transcribe

@@ -161,7 +161,7 @@ def to_dict(config: Any) -> dict[str, Any]:
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     """Convert a JSON or string value to the type ``hint`` of a dataclass field."""
     origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return from_dict(hint, value, where=where)

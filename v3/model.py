@@ -79,7 +79,7 @@ class ContentStyleAutoencoder(nn.Module):
         config: ModelConfig,
     ) -> None:
         super().__init__()
-        hidden = int(encoder.out_features)
+        hidden = int(encoder.out_features)  # type: ignore[arg-type]
         self.encoder = encoder
         self.decoder = decoder
         self.fragment_shape = tuple(int(s) for s in fragment_shape)

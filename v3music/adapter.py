@@ -158,7 +158,10 @@ class MusicAdapter(Adapter):
         data_dir = Path(data_dir)
         manifest = read_manifest(data_dir)
         frontend = adapter_config.frontend()
-        fragments, content, style, samples = [], [], [], []
+        fragments: list[np.ndarray] = []
+        content: list[int] = []
+        style: list[int] = []
+        samples: list[list[int]] = []
         style_names: dict[int, str] = {}
         offset = 0
         f = adapter_config.fragments_per_sample

@@ -16,7 +16,7 @@ import soxr
 
 from v3.errors import InputError
 
-__all__ = ["load_audio", "check_audio", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
+__all__ = ["MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "check_audio", "load_audio"]
 
 log = logging.getLogger(__name__)
 

@@ -342,6 +342,10 @@ def _sounding_pitches(audio: np.ndarray, sr: int) -> list[float | None]:
     return out
 
 
+def _write_wav(path: Path, *, audio: np.ndarray, sr: int) -> None:
+    sf.write(path, audio, sr, format="WAV", subtype="PCM_16")
+
+
 def _check_programs(programs: Sequence[int]) -> tuple[int, ...]:
     progs = tuple(programs)
     if not progs:
@@ -469,10 +473,7 @@ def make_insnotes(
         name = f"prog{program:03d}.wav"
         wav_path = out / name
         try:
-            atomic_write(
-                wav_path,
-                lambda tmp, a=audio: sf.write(tmp, a, sr, format="WAV", subtype="PCM_16"),
-            )
+            atomic_write(wav_path, functools.partial(_write_wav, audio=audio, sr=sr))
         except (OSError, sf.LibsndfileError) as exc:
             raise DataError(f"{wav_path}: cannot be written ({exc})") from exc
         logger.info("wrote %s (%d notes, peak %.3f)", wav_path, n_notes, peak)

@@ -30,8 +30,15 @@ from .adapter import MusicAdapter, MusicConfig, normalize_fragments
 from .audio import check_audio, load_audio
 from .frontend import log_cqt, note_fragments
 
-__all__ = ["Note", "Transcription", "Transcriber", "transcribe", "transcribe_file", "transcribe_file_to_file",
-           "DEFAULT_CHECKPOINT"]
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "Note",
+    "Transcriber",
+    "Transcription",
+    "transcribe",
+    "transcribe_file",
+    "transcribe_file_to_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +180,7 @@ class Transcriber:
         db = features * (20.0 / np.log(10.0))
         db = np.maximum(db, db.max() - 60.0)
         env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)
-        min_gap = max(int(round(0.08 * fe.frame_rate)), 1)
+        min_gap = max(round(0.08 * fe.frame_rate), 1)
         onsets = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
                                             backtrack=True, delta=0.4 * (1.0 - self.onset_sensitivity) + 0.02,
                                             wait=min_gap, units="frames")
