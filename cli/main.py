@@ -95,6 +95,11 @@ def train_command(adapter_name: str, data_dir: Path, out_dir: Path, overrides: t
         click.echo("last losses: " + ", ".join(f"{k}={v:.4g}" for k, v in result.last_losses.items()))
 
 
+def _fmt(value: float | None) -> str:
+    """A metric with 4 decimals, or 'n/a' (e.g. atoms not named yet in a mid-run checkpoint)."""
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 @cli.command("eval")
 @click.option("--checkpoint", "checkpoint", required=True,
               help="A checkpoint file, or the name of a shipped one (e.g. insnotes).")
@@ -126,9 +131,9 @@ def eval_command(checkpoint: str, data_dir: Path, out_dir: Path, overrides: tupl
     report = evaluate(loaded, dataset, out_dir=out_dir)
     cb, dis = report["codebook"], report["disentanglement"]
     click.echo(f"codebook one-to-one accuracy: {cb['one_to_one_accuracy']:.4f}  "
-               f"majority: {cb['majority_accuracy']:.4f}  named (stored map): {report['named_accuracy']:.4f}")
+               f"majority: {cb['majority_accuracy']:.4f}  named (stored map): {_fmt(report['named_accuracy'])}")
     for name, row in report["per_style"].items():
-        click.echo(f"  {name:<24} one-to-one {row['one_to_one_accuracy']:.4f}  named {row['named_accuracy']:.4f}")
+        click.echo(f"  {name:<24} one-to-one {row['one_to_one_accuracy']:.4f}  named {_fmt(row['named_accuracy'])}")
     click.echo("kNN: " + ", ".join(f"{k}={v:.4f}" for k, v in dis.items() if isinstance(v, float)))
     click.echo(f"report: {Path(out_dir) / 'report.json'}")
 

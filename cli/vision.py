@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import reports_errors
+from .errors import V3ClickError, reports_errors
 
 _CELLS_HELP = (
     "Cut the strip into N equal cells (the width must be a multiple of N). "
@@ -36,7 +36,7 @@ def _cell_options(func):  # type: ignore[no-untyped-def]
 
 def _exclusive(cells: int | None, cell_width: int | None) -> None:
     if cells is not None and cell_width is not None:
-        raise click.UsageError("give --cells or --cell-width, not both")
+        raise V3ClickError("give --cells or --cell-width, not both")
 
 
 @click.group("vision")

@@ -96,3 +96,24 @@ def test_installed_command_runs() -> None:
     bad = subprocess.run([exe, "eval", "--checkpoint", "/nonexistent.pt", "--data", "/tmp", "--out", "/tmp/x"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_overrides_are_stored_typed_and_mid_run_checkpoints_evaluate(tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    out = tmp_path / "run"
+    result = _run("train", "--adapter", "toy", "--data", str(data), "--out", str(out), "--steps", "12",
+                  "--set", "adapter.hidden=16", "--set", "train.checkpoint_every=5", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["adapter_config"]["hidden"] == 16
+    # a checkpoint from before the atoms were named still evaluates (named accuracy n/a)
+    from v3.checkpoint import Checkpoint, read_checkpoint, save_checkpoint
+
+    ckpt = read_checkpoint(out / "checkpoint.pt")
+    ckpt.metadata.pop("atom_labels")
+    save_checkpoint(out / "mid.pt", Checkpoint(ckpt.config, ckpt.state_dict, ckpt.metadata))
+    result = _run("eval", "--checkpoint", str(out / "mid.pt"), "--data", str(data), "--out", str(tmp_path / "rep"))
+    assert result.exit_code == 0, result.output
+    assert "named (stored map): n/a" in result.output

@@ -6,6 +6,7 @@ a script.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -108,7 +109,12 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.progress = progress
         self.device = resolve_device(config.train.device)
-        expected = adapter.fragment_shape(adapter.parse_config(config.adapter_config))
+        parsed = adapter.parse_config(config.adapter_config)
+        if dataclasses.is_dataclass(parsed) and not isinstance(parsed, type):
+            # store typed values (overrides arrive as strings) in config.json and checkpoints
+            config = dataclasses.replace(config, adapter_config=to_dict(parsed))
+            self.config = config
+        expected = adapter.fragment_shape(parsed)
         if tuple(dataset.fragment_shape) != tuple(expected):
             raise ConfigError(f"data fragments have shape {dataset.fragment_shape}, the model expects {expected}")
         if config.train.batch_size < 2 or config.train.steps < 1:

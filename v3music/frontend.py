@@ -122,7 +122,11 @@ def log_cqt(audio: np.ndarray, config: FrontEndConfig, *, chunk_seconds: float =
     n_frames = 1 + len(audio) // hop
     chunk = max(int(chunk_seconds * config.sample_rate) // hop, 1) * hop
     if len(audio) <= chunk:
-        out = frontend(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None])[0]
+        # The CQT reflect-pads by half its longest kernel, which needs at least
+        # that many samples: pad short signals with silence, then trim.
+        min_len = frontend.cqt.kernel_width // 2 + 1
+        padded = np.pad(audio, (0, max(min_len - len(audio), 0))).astype(np.float32)
+        out = frontend(torch.from_numpy(np.ascontiguousarray(padded))[None])[0]
         return out[:, :n_frames].numpy()
     # Context on both sides covers the longest CQT kernel, so chunks join seamlessly.
     context = int(np.ceil(frontend.cqt.kernel_width / hop / 2 + 1)) * hop

@@ -135,7 +135,7 @@ class DigitReader:
         """Codebook atom of every cell, left to right: int64 [N]."""
         x = self.cells(image, cells=cells, cell_width=cell_width)
         self.model.eval()
-        enc = self.model.encode(x[:, None].to(_device(self.model)))  # cells encoded one by one
+        enc = self.model.encode(x[:, None].to(_device(self.model)))  # type: ignore[operator]  # cells one by one
         return enc.codes[:, 0].cpu().numpy().astype(np.int64)
 
     def read(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> str:
@@ -163,7 +163,7 @@ class DigitReader:
         """Style (colour) vector of a strip: the mean of its cells' style vectors, float32 [Ds]."""
         x = self.cells(image, cells=cells, cell_width=cell_width)
         self.model.eval()
-        enc = self.model.encode(x[:, None].to(_device(self.model)))
+        enc = self.model.encode(x[:, None].to(_device(self.model)))  # type: ignore[operator]
         return enc.style[:, 0].mean(dim=0).float().cpu().numpy()
 
 

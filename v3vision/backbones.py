@@ -34,7 +34,7 @@ def ink_shape_and_colour(x: Tensor, *, top_fraction: float = 0.05, eps: float = 
     ink = (1.0 - x).clamp(min=0.0)
     amount = ink.mean(dim=1, keepdim=True)  # [N, 1, H, W]
     flat = amount.flatten(1)
-    k = max(1, int(round(flat.shape[1] * top_fraction)))
+    k = max(1, round(flat.shape[1] * top_fraction))
     scale = flat.topk(k, dim=1).values.mean(dim=1)  # [N]
     shape = amount / (scale[:, None, None, None] + eps)
     weight = flat / (flat.sum(dim=1, keepdim=True) + eps)  # [N, HW]

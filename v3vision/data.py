@@ -125,7 +125,7 @@ def split_digits(*, test_fraction: float = 0.3, seed: int = 0) -> dict[str, tupl
     for d in range(10):
         idx = np.flatnonzero(labels == d)
         rng.shuffle(idx)
-        test_index.extend(idx[: int(round(len(idx) * test_fraction))].tolist())
+        test_index.extend(idx[: round(len(idx) * test_fraction)].tolist())
     test_mask = np.zeros(len(labels), dtype=bool)
     test_mask[test_index] = True
     index = np.arange(len(labels), dtype=np.int64)
@@ -344,7 +344,7 @@ def load_image(image: Any, *, name: str = "image") -> npt.NDArray[np.float32]:
     else:
         try:
             array = np.asarray(image)
-        except Exception as exc:  # noqa: BLE001 - anything unconvertible is a user error here
+        except Exception as exc:
             raise InputError(f"{name}: not an image ({type(image).__name__})") from exc
         if array.dtype == object or array.dtype.kind not in "biuf":
             raise InputError(f"{name}: not an image ({type(image).__name__} of dtype {array.dtype})")

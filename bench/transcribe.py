@@ -1,0 +1,548 @@
+"""Transcription bench: v3 against a pYIN baseline on melodies of unseen instruments.
+
+Run from the repository root::
+
+    python bench/transcribe.py [--checkpoint NAME] [--n-melodies N] [--seed S] [--out results.json]
+
+1. **Dev set.** ``--n-melodies`` monophonic melodies (10-15 s each) generated
+   from ``--seed``: free rhythm (note durations 0.1-2 s, log-uniform), rests,
+   legato and detached notes, repeated notes, velocities 40-127, pitches in
+   ``--low``..``--high`` (MIDI). Each is rendered with one General MIDI program
+   that the shipped model never heard (``--programs``, cycled over the
+   melodies) through midirenderer and the TimGM6mb SoundFont. The reference
+   notes are the rendered MIDI's (onset, note-off, written pitch).
+2. **Systems**, in one process on the same audio: ``v3``
+   (:class:`v3music.transcribe.Transcriber`) and ``pyin``, the baseline defined
+   in this file (:func:`pyin_f0` + :func:`segment_notes`).
+3. **Scores** (mir_eval, **mean over melodies**): note F1 with onsets within
+   50 ms and pitch within 50 cents (``offset_ratio=None``); the same with
+   offsets too (``offset_ratio=0.2``, at least 50 ms); onset-only F1 (pitch
+   ignored); frame-level raw pitch accuracy and overall accuracy of the notes
+   drawn as 10 ms f0 series. Plus note F1 per program.
+4. **Speed**: audio seconds per wall second (``time.perf_counter``) of each
+   system, warm (one short clip first, so model loading and numba/torch
+   start-up are excluded), systems interleaved melody by melody so that load
+   from other processes hits both alike. Torch threads are left at the
+   default and printed, with the load average.
+5. A plain-text table (systems, and v3/pyin ratios) on stdout; all numbers,
+   per melody too, in ``--out`` (JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import librosa
+import mir_eval
+import numpy as np
+import pretty_midi
+import torch
+
+from v3.fileio import atomic_write
+from v3music.synth import INSNOTES_PROGRAMS, render_midi
+from v3music.transcribe import DEFAULT_CHECKPOINT, Transcriber
+
+#: Unseen GM programs (0-based), spread over families: Acoustic Grand Piano,
+#: Electric Piano 1, Vibraphone, Acoustic Guitar (nylon), Violin, Cello,
+#: Alto Sax, Flute.
+DEFAULT_PROGRAMS: tuple[int, ...] = (0, 4, 11, 24, 40, 42, 65, 73)
+
+ONSET_TOLERANCE = 0.05  # seconds
+PITCH_TOLERANCE = 50.0  # cents
+OFFSET_RATIO = 0.2
+FRAME_HOP = 0.01  # seconds, grid of the frame-level f0 series
+WARMUP_SECONDS = 2.0
+
+#: Metric keys in table order, with their column titles.
+METRICS: dict[str, str] = {
+    "note_f1": "note F1",
+    "note_offset_f1": "note+off F1",
+    "onset_f1": "onset F1",
+    "raw_pitch_accuracy": "raw pitch",
+    "overall_accuracy": "overall acc",
+    "speed_x_realtime": "x realtime",
+}
+
+#: A system maps (audio [samples], sr in Hz) to notes.
+System = Callable[[np.ndarray, int], "NoteList"]
+
+
+@dataclass(frozen=True)
+class NoteList:
+    """Notes as mir_eval wants them.
+
+    Attributes
+    ----------
+    intervals : np.ndarray
+        ``[n, 2]`` onset and offset, seconds.
+    pitches : np.ndarray
+        ``[n]`` MIDI note numbers.
+    """
+
+    intervals: np.ndarray
+    pitches: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[float, float, float]]) -> NoteList:
+        """From (onset s, offset s, MIDI pitch) rows."""
+        arr = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+        return cls(arr[:, :2].copy(), arr[:, 2].copy())
+
+    def __len__(self) -> int:
+        return len(self.pitches)
+
+
+@dataclass(frozen=True)
+class Melody:
+    """One rendered dev-set melody and its reference notes."""
+
+    name: str
+    program: int
+    audio: np.ndarray  # [samples], float32
+    sr: int
+    reference: NoteList
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sr
+
+
+# --------------------------------------------------------------------------
+# Dev set
+# --------------------------------------------------------------------------
+
+
+def random_melody(
+    rng: np.random.Generator,
+    *,
+    low: int,
+    high: int,
+    seconds: float,
+    min_note: float = 0.1,
+    max_note: float = 2.0,
+) -> list[tuple[float, float, int, int]]:
+    """A monophonic melody in free rhythm.
+
+    Notes follow each other until the next onset would pass ``seconds``.
+    Duration: log-uniform in [``min_note``, ``max_note``] s. Pitch: repeat
+    the last one (20 %), a step of 1-4 semitones either way (60 %, reflected
+    at the range edges) or any pitch of the range (20 %). After each note:
+    a rest of 0.15-1.2 s (20 %), legato (25 %) or a short gap of 20-120 ms.
+
+    Returns
+    -------
+    list of (onset s, offset s, MIDI pitch, velocity)
+        Non-overlapping, in onset order; pitches in [low, high], velocities
+        in [40, 127].
+    """
+    notes: list[tuple[float, float, int, int]] = []
+    t = float(rng.uniform(0.1, 0.5))
+    pitch = int(rng.integers(low, high + 1))
+    while True:
+        dur = float(np.exp(rng.uniform(np.log(min_note), np.log(max_note))))
+        if notes and t + dur > seconds:
+            break
+        velocity = int(rng.integers(40, 128))
+        notes.append((round(t, 4), round(t + dur, 4), pitch, velocity))
+        t += dur
+        u = rng.random()
+        if u < 0.2:
+            t += float(rng.uniform(0.15, 1.2))
+        elif u >= 0.45:
+            t += float(rng.uniform(0.02, 0.12))
+        u = rng.random()
+        if u < 0.2:
+            continue  # repeated note
+        if u < 0.8:
+            step = int(rng.integers(1, 5)) * (1 if rng.random() < 0.5 else -1)
+            pitch += step
+            if pitch > high or pitch < low:
+                pitch -= 2 * step
+            pitch = int(np.clip(pitch, low, high))
+        else:
+            pitch = int(rng.integers(low, high + 1))
+    return notes
+
+
+def make_dev_set(
+    n_melodies: int,
+    *,
+    seed: int,
+    low: int = 60,
+    high: int = 71,
+    programs: Sequence[int] = DEFAULT_PROGRAMS,
+    sr: int = 16000,
+    seconds: tuple[float, float] = (10.0, 15.0),
+) -> list[Melody]:
+    """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
+
+    Everything is drawn from ``numpy.random.default_rng(seed)``, so a seed
+    gives the same melodies (and, with the same SoundFont, the same audio).
+    """
+    rng = np.random.default_rng(seed)
+    dev = []
+    for i in range(n_melodies):
+        program = int(programs[i % len(programs)])
+        rows = random_melody(rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
+        pm = pretty_midi.PrettyMIDI()
+        inst = pretty_midi.Instrument(program=program)
+        inst.notes = [pretty_midi.Note(velocity=v, pitch=p, start=on, end=off) for on, off, p, v in rows]
+        pm.instruments.append(inst)
+        audio = render_midi(pm, sr=sr)
+        # the reference is read back from the MIDI that was rendered
+        ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])
+        dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
+    return dev
+
+
+# --------------------------------------------------------------------------
+# Baseline: pYIN + note segmentation
+# --------------------------------------------------------------------------
+
+
+def pyin_f0(
+    audio: np.ndarray, sr: int, *, low: int, high: int, margin: float = 3.0, hop_seconds: float = 0.01
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Frame-wise f0 of a monophonic signal with :func:`librosa.pyin`.
+
+    Parameters
+    ----------
+    audio : np.ndarray
+        ``[samples]`` mono.
+    sr : int
+        Sample rate, Hz.
+    low, high : int
+        Expected pitch range, MIDI numbers; pYIN searches
+        ``[low - margin, high + margin]`` semitones.
+    hop_seconds : float
+        Frame hop (10 ms by default).
+
+    Returns
+    -------
+    f0 : np.ndarray
+        ``[frames]`` f0 in Hz, NaN where unvoiced.
+    voiced : np.ndarray
+        ``[frames]`` bool, pYIN's voicing decision.
+    frame_rate : float
+        Frames per second; frame ``t`` is centred at ``t / frame_rate`` s.
+    """
+    fmin = float(librosa.midi_to_hz(low - margin))
+    fmax = min(float(librosa.midi_to_hz(high + margin)), sr / 2 - 1)
+    hop = max(1, round(hop_seconds * sr))
+    # The frame must hold more than two periods of fmin (pYIN's window is
+    # half the frame); the shortest power of two with three periods.
+    frame = max(512, 1 << math.ceil(math.log2(3 * sr / fmin)))
+    f0, voiced, _ = librosa.pyin(audio, fmin=fmin, fmax=fmax, sr=sr, frame_length=frame, hop_length=hop)
+    return f0, voiced, sr / hop
+
+
+def segment_notes(
+    f0: np.ndarray,
+    voiced: np.ndarray,
+    frame_rate: float,
+    *,
+    min_note_seconds: float = 0.05,
+    max_gap_seconds: float = 0.03,
+) -> NoteList:
+    """Notes from a frame-wise f0: runs of one rounded MIDI pitch.
+
+    1. Each voiced frame gets its f0 rounded to the nearest MIDI number.
+    2. A note is a run of consecutive voiced frames of one rounded pitch.
+    3. Runs shorter than ``min_note_seconds`` are dropped (glitches,
+       transitions).
+    4. Consecutive notes of the same pitch separated by at most
+       ``max_gap_seconds`` (a brief unvoiced frame or a dropped glitch) are
+       merged.
+
+    Returns
+    -------
+    NoteList
+        Onsets and offsets in seconds (frame ``t`` spans
+        ``[t, t + 1) / frame_rate``), integer MIDI pitches.
+    """
+    ok = voiced & np.isfinite(f0)
+    midi = np.full(len(f0), -1, dtype=np.int64)
+    midi[ok] = np.round(librosa.hz_to_midi(f0[ok])).astype(np.int64)
+    # run boundaries: wherever the rounded pitch (or voicing) changes
+    change = np.flatnonzero(np.diff(midi) != 0) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(midi)]])
+    min_frames = min_note_seconds * frame_rate
+    runs = [(s, e, midi[s]) for s, e in zip(starts, ends) if midi[s] >= 0 and e - s >= min_frames]
+    merged: list[list[int]] = []
+    for s, e, p in runs:
+        if merged and merged[-1][2] == p and s - merged[-1][1] <= max_gap_seconds * frame_rate:
+            merged[-1][1] = int(e)
+        else:
+            merged.append([int(s), int(e), int(p)])
+    return NoteList.from_rows([(s / frame_rate, e / frame_rate, p) for s, e, p in merged])
+
+
+def pyin_system(*, low: int, high: int) -> System:
+    """The baseline as a system: :func:`pyin_f0` then :func:`segment_notes`."""
+
+    def run(audio: np.ndarray, sr: int) -> NoteList:
+        f0, voiced, rate = pyin_f0(audio, sr, low=low, high=high)
+        return segment_notes(f0, voiced, rate)
+
+    return run
+
+
+def v3_system(transcriber: Transcriber) -> System:
+    """A loaded :class:`Transcriber` as a system."""
+
+    def run(audio: np.ndarray, sr: int) -> NoteList:
+        result = transcriber.transcribe(audio, sr)
+        return NoteList.from_rows([(n.onset, n.offset, n.pitch) for n in result.notes])
+
+    return run
+
+
+# --------------------------------------------------------------------------
+# Scores
+# --------------------------------------------------------------------------
+
+
+def notes_to_f0(notes: NoteList, times: np.ndarray) -> np.ndarray:
+    """The notes as an f0 series (Hz, 0 = unvoiced) sampled at ``times`` (s).
+
+    A frame at time t takes the pitch of the note with onset <= t < offset
+    (the later note where notes overlap).
+    """
+    f0 = np.zeros(len(times))
+    for (on, off), p in zip(notes.intervals, notes.pitches):
+        f0[(times >= on) & (times < off)] = librosa.midi_to_hz(p)
+    return f0
+
+
+def score_melody(ref: NoteList, est: NoteList, duration: float) -> dict[str, float]:
+    """mir_eval scores of one melody (all in [0, 1]).
+
+    Returns
+    -------
+    dict
+        ``note_{precision,recall,f1}`` (onset 50 ms + pitch 50 cents),
+        ``note_offset_{precision,recall,f1}`` (and offset within 20 % of the
+        note or 50 ms), ``onset_{precision,recall,f1}`` (pitch ignored),
+        ``raw_pitch_accuracy`` and ``overall_accuracy`` (10 ms frames).
+    """
+    ref_hz = librosa.midi_to_hz(ref.pitches)
+    est_hz = librosa.midi_to_hz(est.pitches) if len(est) else np.zeros(0)
+    est_int = est.intervals if len(est) else np.zeros((0, 2))
+    out: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mir_eval warns about empty estimates
+        for key, ratio in (("note", None), ("note_offset", OFFSET_RATIO)):
+            p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
+                ref.intervals, ref_hz, est_int, est_hz, onset_tolerance=ONSET_TOLERANCE,
+                pitch_tolerance=PITCH_TOLERANCE, offset_ratio=ratio)
+            out.update({f"{key}_precision": p, f"{key}_recall": r, f"{key}_f1": f})
+        p, r, f = mir_eval.transcription.onset_precision_recall_f1(
+            ref.intervals, est_int, onset_tolerance=ONSET_TOLERANCE)
+        out.update({"onset_precision": p, "onset_recall": r, "onset_f1": f})
+        end = max(duration, float(ref.intervals[:, 1].max()))
+        times = np.arange(0.0, end, FRAME_HOP)
+        ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(
+            times, notes_to_f0(ref, times), times, notes_to_f0(est, times))
+        out["raw_pitch_accuracy"] = mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c)
+        out["overall_accuracy"] = mir_eval.melody.overall_accuracy(ref_v, ref_c, est_v, est_c)
+    return {k: float(v) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------
+# Bench
+# --------------------------------------------------------------------------
+
+
+def warm_up(systems: dict[str, System], melody: Melody, seconds: float = WARMUP_SECONDS) -> None:
+    """Run every system once on a short clip (model, numba and torch start-up)."""
+    clip = melody.audio[: round(seconds * melody.sr)]
+    for run in systems.values():
+        run(clip, melody.sr)
+
+
+def run_bench(systems: dict[str, System], dev: Sequence[Melody]) -> dict[str, Any]:
+    """Transcribe and score every melody with every system.
+
+    Systems run interleaved (melody 1 by all, then melody 2...). Call
+    :func:`warm_up` first for warm speed figures.
+
+    Returns
+    -------
+    dict
+        ``summary[system]``: metric -> mean over melodies, plus
+        ``speed_x_realtime`` (total audio s / total wall s), ``wall_seconds``
+        and ``n_notes``; ``per_program[system][program]``: mean note F1 and
+        melody count; ``melodies``: one record per melody with each system's
+        scores, wall time and note count.
+    """
+    wall = dict.fromkeys(systems, 0.0)
+    records: list[dict[str, Any]] = []
+    for mel in dev:
+        rec: dict[str, Any] = {"name": mel.name, "program": mel.program, "duration": mel.duration,
+                               "n_reference_notes": len(mel.reference), "systems": {}}
+        for name, run in systems.items():
+            t0 = time.perf_counter()
+            est = run(mel.audio, mel.sr)
+            dt = time.perf_counter() - t0
+            wall[name] += dt
+            scores = score_melody(mel.reference, est, mel.duration)
+            rec["systems"][name] = {**scores, "wall_seconds": dt, "n_notes": len(est)}
+        records.append(rec)
+    audio_seconds = sum(m.duration for m in dev)
+    summary: dict[str, dict[str, float]] = {}
+    per_program: dict[str, dict[str, dict[str, float]]] = {}
+    for name in systems:
+        rows = [r["systems"][name] for r in records]
+        keys = [k for k in rows[0] if k not in ("wall_seconds", "n_notes")]
+        summary[name] = {k: float(np.mean([row[k] for row in rows])) for k in keys}
+        summary[name]["speed_x_realtime"] = audio_seconds / wall[name] if wall[name] > 0 else math.inf
+        summary[name]["wall_seconds"] = wall[name]
+        summary[name]["n_notes"] = float(sum(row["n_notes"] for row in rows))
+        per_program[name] = {}
+        for prog in sorted({r["program"] for r in records}):
+            f1 = [r["systems"][name]["note_f1"] for r in records if r["program"] == prog]
+            per_program[name][str(prog)] = {"note_f1": float(np.mean(f1)), "n_melodies": float(len(f1))}
+    return {"audio_seconds": audio_seconds, "summary": summary, "per_program": per_program,
+            "melodies": records}
+
+
+def ratios(summary: dict[str, dict[str, float]], num: str, den: str) -> dict[str, float | None]:
+    """``summary[num][m] / summary[den][m]`` for every table metric (None where the denominator is 0)."""
+    return {m: (summary[num][m] / summary[den][m] if summary[den][m] else None) for m in METRICS}
+
+
+def format_table(summary: dict[str, dict[str, float]], ratio_rows: dict[str, dict[str, float | None]]) -> str:
+    """Plain-text table: one row per system, then one per ratio; columns :data:`METRICS`."""
+    first = max(len("system"), *(len(k) for k in [*summary, *ratio_rows]))
+    widths = [max(len(t), 9) for t in METRICS.values()]
+    lines = ["  ".join([f"{'system':<{first}}", *(f"{t:>{w}}" for t, w in zip(METRICS.values(), widths))])]
+    lines.append("-" * len(lines[0]))
+    for name, row in summary.items():
+        cells = [f"{row[m]:>{w}.1f}" if m == "speed_x_realtime" else f"{row[m]:>{w}.3f}"
+                 for m, w in zip(METRICS, widths)]
+        lines.append("  ".join([f"{name:<{first}}", *cells]))
+    for name, rrow in ratio_rows.items():
+        cells = [f"{'-':>{w}}" if rrow[m] is None else f"{rrow[m]:>{w}.2f}" for m, w in zip(METRICS, widths)]
+        lines.append("  ".join([f"{name:<{first}}", *cells]))
+    return "\n".join(lines)
+
+
+def format_per_program(per_program: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Note F1 per GM program (rows) and system (columns)."""
+    systems = list(per_program)
+    progs = list(per_program[systems[0]])
+    lines = ["  ".join([f"{'program':<28}", f"{'melodies':>8}", *(f"{s + ' F1':>9}" for s in systems)])]
+    for p in progs:
+        label = f"{p:>3} {pretty_midi.program_to_instrument_name(int(p))}"
+        n = int(per_program[systems[0]][p]["n_melodies"])
+        lines.append("  ".join([f"{label:<28}", f"{n:>8}",
+                                *(f"{per_program[s][p]['note_f1']:>9.3f}" for s in systems)]))
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="shipped checkpoint name or file")
+    ap.add_argument("--n-melodies", type=int, default=24)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--low", type=int, default=60, help="lowest MIDI pitch of the melodies")
+    ap.add_argument("--high", type=int, default=71, help="highest MIDI pitch of the melodies")
+    ap.add_argument("--programs", default=",".join(map(str, DEFAULT_PROGRAMS)),
+                    help="comma-separated GM programs (0-based), unseen in training")
+    ap.add_argument("--sr", type=int, default=16000, help="sample rate of the rendered audio, Hz")
+    ap.add_argument("--device", default="cpu", help="device of the v3 model")
+    ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
+    args = ap.parse_args(argv)
+    if args.n_melodies < 1:
+        ap.error(f"--n-melodies {args.n_melodies}: at least 1")
+    if not 0 <= args.low < args.high <= 127:
+        ap.error(f"--low {args.low} --high {args.high}: need 0 <= low < high <= 127")
+    if args.sr < 8000:
+        ap.error(f"--sr {args.sr}: at least 8000 Hz")
+    try:
+        args.programs = tuple(int(p) for p in args.programs.split(","))
+    except ValueError:
+        ap.error(f"--programs {args.programs!r}: not a comma-separated list of integers")
+    if not args.programs or not all(0 <= p <= 127 for p in args.programs):
+        ap.error(f"--programs {args.programs}: GM programs are 0..127")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    load_start = os.getloadavg()
+    print(f"v3 transcription bench: {' '.join(sys.argv)}")
+    print(f"host: {platform.node()}, {os.cpu_count()} CPUs, torch {torch.__version__} with "
+          f"{torch.get_num_threads()} threads (default), load average {load_start[0]:.2f} "
+          f"{load_start[1]:.2f} {load_start[2]:.2f} (1/5/15 min)")
+    seen = sorted(set(args.programs) & set(INSNOTES_PROGRAMS))
+    if seen:
+        print(f"warning: programs {seen} were used to train the shipped insnotes model")
+
+    t0 = time.perf_counter()
+    dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
+                       programs=args.programs, sr=args.sr)
+    render_s = time.perf_counter() - t0
+    audio_s = sum(m.duration for m in dev)
+    n_ref = sum(len(m.reference) for m in dev)
+    print(f"dev set: {len(dev)} melodies, {audio_s:.1f} s of audio, {n_ref} notes, MIDI {args.low}-{args.high}, "
+          f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz "
+          f"(rendered in {render_s:.1f} s)")
+
+    t0 = time.perf_counter()
+    transcriber = Transcriber(args.checkpoint, device=args.device)
+    load_s = time.perf_counter() - t0
+    systems = {"v3": v3_system(transcriber), "pyin": pyin_system(low=args.low, high=args.high)}
+    t0 = time.perf_counter()
+    warm_up(systems, dev[0])
+    print(f"v3 checkpoint {transcriber.loaded.path} ({args.device}), loaded in {load_s:.2f} s; "
+          f"warm-up on a {WARMUP_SECONDS:g} s clip took {time.perf_counter() - t0:.2f} s")
+
+    results = run_bench(systems, dev)
+    ratio_rows = {"v3/pyin": ratios(results["summary"], "v3", "pyin")}
+    load_end = os.getloadavg()
+    print()
+    print("scores: mean over melodies (mir_eval; onsets 50 ms, pitch 50 cents, offsets 20 % or 50 ms; "
+          "frames 10 ms); speed: audio s / wall s, warm")
+    print(format_table(results["summary"], ratio_rows))
+    print()
+    print(format_per_program(results["per_program"]))
+    print()
+    print(f"load average at the end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} (1/5/15 min)")
+
+    report = {
+        "command": sys.argv,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "pooling": "mean over melodies",
+        "tolerances": {"onset_s": ONSET_TOLERANCE, "pitch_cents": PITCH_TOLERANCE,
+                       "offset_ratio": OFFSET_RATIO, "frame_hop_s": FRAME_HOP},
+        "environment": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                        "torch": torch.__version__, "librosa": librosa.__version__,
+                        "mir_eval": mir_eval.__version__, "load_average_start": load_start,
+                        "load_average_end": load_end, "device": args.device},
+        "checkpoint": str(transcriber.loaded.path),
+        "ratios": ratio_rows,
+        **results,
+    }
+    if args.out is not None:
+        text = json.dumps(report, indent=1, allow_nan=False, default=float) + "\n"
+        atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        print(f"wrote {args.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Smoke test of bench/transcribe.py: its functions run end to end on two tiny melodies.
+
+No quality targets here: only the table's shape, score ranges, and answers
+known in advance (a reference scored against itself, a hand-made f0 track).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from v3music.transcribe import Transcriber
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "transcribe.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    name = "v3_bench_transcribe"
+    spec = importlib.util.spec_from_file_location(name, BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def dev(bench: ModuleType) -> list[Any]:
+    return bench.make_dev_set(2, seed=3, low=60, high=71, programs=(0, 40), seconds=(2.5, 3.5))
+
+
+@pytest.fixture(scope="module")
+def results(bench: ModuleType, dev: list[Any]) -> dict[str, Any]:
+    systems = {"v3": bench.v3_system(Transcriber("insnotes")), "pyin": bench.pyin_system(low=60, high=71)}
+    bench.warm_up(systems, dev[0])
+    return bench.run_bench(systems, dev)
+
+
+def test_dev_set_is_deterministic_and_in_range(bench: ModuleType, dev: list[Any]) -> None:
+    again = bench.make_dev_set(2, seed=3, low=60, high=71, programs=(0, 40), seconds=(2.5, 3.5))
+    assert [m.program for m in dev] == [0, 40]
+    for a, b in zip(dev, again):
+        np.testing.assert_array_equal(a.reference.intervals, b.reference.intervals)
+        np.testing.assert_array_equal(a.reference.pitches, b.reference.pitches)
+        ref = a.reference
+        assert len(ref) >= 1 and a.audio.ndim == 1 and a.sr == 16000
+        assert ((ref.pitches >= 60) & (ref.pitches <= 71)).all()
+        durations = ref.intervals[:, 1] - ref.intervals[:, 0]
+        assert (durations >= 0.1 - 1e-3).all() and (durations <= 2.0 + 1e-3).all()
+        assert (ref.intervals[1:, 0] >= ref.intervals[:-1, 1] - 1e-6).all()  # monophonic
+
+
+def test_random_melody_follows_its_rules(bench: ModuleType) -> None:
+    rows = bench.random_melody(np.random.default_rng(0), low=36, high=84, seconds=60.0)
+    pitches = np.array([r[2] for r in rows])
+    velocities = np.array([r[3] for r in rows])
+    assert ((pitches >= 36) & (pitches <= 84)).all()
+    assert ((velocities >= 40) & (velocities <= 127)).all()
+    assert (np.diff(pitches) == 0).any()  # repeated notes
+    gaps = np.array([b[0] - a[1] for a, b in itertools.pairwise(rows)])
+    assert (gaps < 1e-3).any() and (gaps > 0.15).any()  # legato and rests
+
+
+def test_segment_notes_on_a_known_f0_track(bench: ModuleType) -> None:
+    rate = 100.0  # frames per second
+    midi = np.array([60.0] * 30 + [np.nan] * 2 + [60.2] * 20 + [62.0] * 3 + [64.1] * 40 + [np.nan] * 10)
+    voiced = np.isfinite(midi)
+    f0 = np.where(voiced, 440.0 * 2 ** ((midi - 69) / 12), np.nan)
+    notes = bench.segment_notes(f0, voiced, rate)
+    # the 20 ms dropout is merged, the 30 ms blip of 62 is dropped
+    np.testing.assert_allclose(notes.intervals, [[0.0, 0.52], [0.55, 0.95]])
+    np.testing.assert_array_equal(notes.pitches, [60, 64])
+
+
+def test_reference_scored_against_itself_is_perfect(bench: ModuleType, dev: list[Any]) -> None:
+    mel = dev[0]
+    scores = bench.score_melody(mel.reference, mel.reference, mel.duration)
+    for key in ("note_f1", "note_offset_f1", "onset_f1", "raw_pitch_accuracy", "overall_accuracy"):
+        assert scores[key] == pytest.approx(1.0)
+    empty = bench.NoteList.from_rows([])
+    assert bench.score_melody(mel.reference, empty, mel.duration)["note_f1"] == 0.0
+
+
+def test_table_has_the_expected_rows_and_columns(bench: ModuleType, results: dict[str, Any]) -> None:
+    summary = results["summary"]
+    assert list(summary) == ["v3", "pyin"]
+    ratio_rows = {"v3/pyin": bench.ratios(summary, "v3", "pyin")}
+    table = bench.format_table(summary, ratio_rows).splitlines()
+    assert len(table) == 2 + 3  # header, rule, two systems, one ratio row
+    for title in bench.METRICS.values():
+        assert title in table[0]
+    assert [line.split()[0] for line in table[2:]] == ["v3", "pyin", "v3/pyin"]
+    assert all(len(line.split()) == 1 + len(bench.METRICS) for line in table[2:])
+    per_program = bench.format_per_program(results["per_program"]).splitlines()
+    assert len(per_program) == 1 + 2
+
+
+def test_scores_lie_in_unit_interval(bench: ModuleType, results: dict[str, Any]) -> None:
+    for name, row in results["summary"].items():
+        for key, value in row.items():
+            if key in ("speed_x_realtime", "wall_seconds", "n_notes"):
+                assert value >= 0, (name, key)
+            else:
+                assert 0.0 <= value <= 1.0, (name, key, value)
+        assert row["speed_x_realtime"] > 0
+    for rec in results["melodies"]:
+        for scores in rec["systems"].values():
+            assert all(0.0 <= scores[k] <= 1.0 for k in ("note_f1", "onset_f1", "raw_pitch_accuracy"))
+    for per in results["per_program"].values():
+        assert set(per) == {"0", "40"}
+        assert all(0.0 <= p["note_f1"] <= 1.0 for p in per.values())
+    json.dumps(results, allow_nan=False, default=float)  # what --out writes must be valid JSON
