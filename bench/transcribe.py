@@ -50,6 +50,7 @@ import pretty_midi
 import torch
 
 from v3.fileio import atomic_write
+from v3music.melodies import melody_midi, random_melody
 from v3music.synth import INSNOTES_PROGRAMS, render_midi
 from v3music.transcribe import DEFAULT_CHECKPOINT, Transcriber
 
@@ -123,58 +124,6 @@ class Melody:
 # --------------------------------------------------------------------------
 
 
-def random_melody(
-    rng: np.random.Generator,
-    *,
-    low: int,
-    high: int,
-    seconds: float,
-    min_note: float = 0.1,
-    max_note: float = 2.0,
-) -> list[tuple[float, float, int, int]]:
-    """A monophonic melody in free rhythm.
-
-    Notes follow each other until the next onset would pass ``seconds``.
-    Duration: log-uniform in [``min_note``, ``max_note``] s. Pitch: repeat
-    the last one (20 %), a step of 1-4 semitones either way (60 %, reflected
-    at the range edges) or any pitch of the range (20 %). After each note:
-    a rest of 0.15-1.2 s (20 %), legato (25 %) or a short gap of 20-120 ms.
-
-    Returns
-    -------
-    list of (onset s, offset s, MIDI pitch, velocity)
-        Non-overlapping, in onset order; pitches in [low, high], velocities
-        in [40, 127].
-    """
-    notes: list[tuple[float, float, int, int]] = []
-    t = float(rng.uniform(0.1, 0.5))
-    pitch = int(rng.integers(low, high + 1))
-    while True:
-        dur = float(np.exp(rng.uniform(np.log(min_note), np.log(max_note))))
-        if notes and t + dur > seconds:
-            break
-        velocity = int(rng.integers(40, 128))
-        notes.append((round(t, 4), round(t + dur, 4), pitch, velocity))
-        t += dur
-        u = rng.random()
-        if u < 0.2:
-            t += float(rng.uniform(0.15, 1.2))
-        elif u >= 0.45:
-            t += float(rng.uniform(0.02, 0.12))
-        u = rng.random()
-        if u < 0.2:
-            continue  # repeated note
-        if u < 0.8:
-            step = int(rng.integers(1, 5)) * (1 if rng.random() < 0.5 else -1)
-            pitch += step
-            if pitch > high or pitch < low:
-                pitch -= 2 * step
-            pitch = int(np.clip(pitch, low, high))
-        else:
-            pitch = int(rng.integers(low, high + 1))
-    return notes
-
-
 def make_dev_set(
     n_melodies: int,
     *,
@@ -195,10 +144,7 @@ def make_dev_set(
     for i in range(n_melodies):
         program = int(programs[i % len(programs)])
         rows = random_melody(rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
-        pm = pretty_midi.PrettyMIDI()
-        inst = pretty_midi.Instrument(program=program)
-        inst.notes = [pretty_midi.Note(velocity=v, pitch=p, start=on, end=off) for on, off, p, v in rows]
-        pm.instruments.append(inst)
+        pm = melody_midi(rows, program)
         audio = render_midi(pm, sr=sr)
         # the reference is read back from the MIDI that was rendered
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])

@@ -205,6 +205,40 @@ def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int
     click.echo(f"wrote {len(chosen)} files and {manifest}")
 
 
+@make_data_group.command("melodies")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--programs", default=None,
+              help="Comma-separated GM programs (default: 36 training programs; the benchmark's are left out).")
+@click.option("--files-per-program", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Melodies rendered per program.")
+@click.option("--seconds", type=click.FloatRange(min=2.0), default=30.0, show_default=True,
+              help="Length of each melody in seconds.")
+@click.option("--low", type=click.IntRange(0, 127), default=36, show_default=True, help="Lowest MIDI pitch.")
+@click.option("--high", type=click.IntRange(0, 127), default=84, show_default=True, help="Highest MIDI pitch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds melodies and gains.")
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Any .sf2 file (default: TimGM6mb.sf2 shipped with pretty_midi).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def melodies_command(out_dir: Path, programs: str | None, files_per_program: int, seconds: float, low: int,
+                     high: int, seed: int, soundfont: Path | None, quiet: bool) -> None:
+    """Render random melodies (free rhythm, rests, repeated notes, MIDI 36-84 by default) with a SoundFont.
+
+    Example: v3 music make-data melodies data/melodies --files-per-program 2 --seed 0
+    """
+    from v3music.melodies import MELODY_TRAIN_PROGRAMS, make_melodies
+
+    chosen: tuple[int, ...] = MELODY_TRAIN_PROGRAMS
+    if programs:
+        try:
+            chosen = tuple(int(p) for p in programs.split(","))
+        except ValueError as exc:
+            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
+    manifest = make_melodies(out_dir, programs=chosen, files_per_program=files_per_program, seconds=seconds,
+                             low=low, high=high, seed=seed, soundfont=soundfont, progress=not quiet)
+    click.echo(f"wrote {len(chosen) * files_per_program} files and {manifest}")
+
+
 def _register_domain_groups() -> None:
     """Attach the command groups of the domain packages (kept in their own modules)."""
     from .transcribe import transcribe_command

@@ -89,3 +89,37 @@ def test_shipped_insnotes_checkpoint_quality_floor(tmp_path: Path) -> None:
     report = evaluate(loaded, ds)
     assert report["codebook"]["one_to_one_accuracy"] >= 0.95
     assert report["named_accuracy"] >= 0.95
+
+
+def test_melodies_are_rendered_in_range_and_deterministic(tmp_path: Path) -> None:
+    from v3music.melodies import make_melodies
+    from v3music.synth import read_manifest
+
+    make_melodies(tmp_path / "a", programs=(41,), files_per_program=1, seconds=6.0, low=40, high=50, seed=3)
+    make_melodies(tmp_path / "b", programs=(41,), files_per_program=1, seconds=6.0, low=40, high=50, seed=3)
+    entry = read_manifest(tmp_path / "a")["files"][0]
+    assert all(40 <= p <= 50 for p in entry["pitches"])
+    assert all(a < b for a, b in zip(entry["onsets"], entry["offsets"]))
+    name = entry["path"]
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_detected_segmentation_cuts_and_labels_the_notes(tmp_path: Path) -> None:
+    """Separated notes: every note is found once, at its onset, with its pitch as label."""
+    import soundfile as sf
+
+    from v3music.melodies import melody_midi
+    from v3music.synth import default_soundfont, render_midi, write_manifest
+
+    pitches = [48, 55, 62, 69, 76, 83, 60, 64, 67, 72, 50, 57]
+    notes = [(0.3 + 0.8 * i, 0.8 + 0.8 * i, p, 100) for i, p in enumerate(pitches)]
+    sf.write(tmp_path / "piano.wav", render_midi(melody_midi(notes, 0), sr=16000), 16000)
+    write_manifest(tmp_path, [{"path": "piano.wav", "program": 0, "instrument": "piano",
+                               "onsets": [n[0] for n in notes], "offsets": [n[1] for n in notes],
+                               "pitches": pitches, "velocities": [100] * 12, "sounding_pitches": [None] * 12}],
+                   sr=16000, seed=0, soundfont=default_soundfont())
+    adapter = MusicAdapter()
+    cfg = adapter.parse_config({"segmentation": "detected", "fragment_seconds": 0.128})
+    ds = adapter.load_dataset(tmp_path, cfg)
+    assert ds.content_labels.tolist() == pitches
+    assert ds.fragments.shape == (12, cfg.n_bins, cfg.fragment_frames)

@@ -27,6 +27,7 @@ from v3.errors import DataError
 
 from .backbones import ConvEncoder, MLPDecoder, MLPEncoder
 from .frontend import FrontEndConfig, log_cqt, note_fragments
+from .segment import segment_notes
 from .synth import read_manifest
 
 __all__ = ["MusicAdapter", "MusicConfig", "normalize_fragments"]
@@ -62,6 +63,12 @@ class MusicConfig:
     labels : str
         ``"written"`` (the MIDI note played) or ``"sounding"`` (the pitch
         measured in the rendered audio, rounded) for evaluation labels.
+    segmentation : str
+        ``"manifest"``: one fragment per note of the manifest (InsNotes,
+        fragments aligned with the notes as in the paper); ``"detected"``:
+        notes found in the audio by :func:`v3music.segment.segment_notes`,
+        exactly as ``v3 transcribe`` cuts them (the manifest then only labels
+        them, for naming atoms and evaluation).
     """
 
     sample_rate: int = 16000
@@ -78,6 +85,7 @@ class MusicConfig:
     encoder: str = "mlp"
     eq_db: float = 6.0
     labels: str = "written"
+    segmentation: str = "manifest"
 
     def frontend(self) -> FrontEndConfig:
         return FrontEndConfig(
@@ -93,6 +101,27 @@ class MusicConfig:
 def normalize_fragments(fragments: np.ndarray) -> np.ndarray:
     """Subtract each fragment's mean log value: [N, n_bins, frames] -> same shape."""
     return fragments - fragments.reshape(len(fragments), -1).mean(axis=1)[:, None, None]
+
+
+def label_detected_notes(onsets: np.ndarray, ref_onsets: np.ndarray, ref_offsets: np.ndarray,
+                         ref_pitches: np.ndarray, *, tolerance: float = 0.05) -> list[int]:
+    """Label detected notes with the pitch of the reference note sounding just after their onset.
+
+    A detected onset t gets the pitch of the latest reference note with
+    onset <= t + ``tolerance`` and offset > t + ``tolerance``; -1 (unknown)
+    when none is sounding. Labels only name atoms and score; they never train.
+
+    Examples
+    --------
+    >>> label_detected_notes(np.array([0.0, 1.02, 3.0]), np.array([0.0, 1.0]), np.array([0.9, 2.0]), np.array([60, 62]))
+    [60, 62, -1]
+    """
+    labels = []
+    for t in onsets:
+        probe = t + tolerance
+        sounding = np.flatnonzero((ref_onsets <= probe) & (ref_offsets > probe))
+        labels.append(int(ref_pitches[sounding[-1]]) if sounding.size else -1)
+    return labels
 
 
 def _read_mono(path: Path, sample_rate: int) -> np.ndarray:
@@ -125,6 +154,8 @@ class MusicAdapter(Adapter):
         cfg = from_dict(MusicConfig, data, where="adapter_config")
         if cfg.encoder not in ("mlp", "conv"):
             raise DataError(f"adapter_config.encoder must be 'mlp' or 'conv', got {cfg.encoder!r}")
+        if cfg.segmentation not in ("manifest", "detected"):
+            raise DataError(f"adapter_config.segmentation must be 'manifest' or 'detected', got {cfg.segmentation!r}")
         if cfg.labels not in ("written", "sounding"):
             raise DataError(f"adapter_config.labels must be 'written' or 'sounding', got {cfg.labels!r}")
         return cfg
@@ -168,15 +199,24 @@ class MusicAdapter(Adapter):
         for entry in manifest["files"]:
             audio = _read_mono(data_dir / entry["path"], frontend.sample_rate)
             features = log_cqt(audio, frontend)
-            onsets = np.asarray(entry["onsets"], dtype=np.float64)
-            frags = note_fragments(features, onsets, frame_rate=frontend.frame_rate,
-                                   seconds=adapter_config.fragment_seconds, frames=adapter_config.fragment_frames)
-            if adapter_config.normalize:
-                frags = normalize_fragments(frags)
             if adapter_config.labels == "sounding":
                 pitches = [round(p) if p is not None else -1 for p in entry["sounding_pitches"]]
             else:
                 pitches = list(entry["pitches"])
+            if adapter_config.segmentation == "detected":
+                found = segment_notes(audio, features, frontend)
+                onsets = found.onsets / frontend.frame_rate
+                durations: np.ndarray | None = (found.offsets - found.onsets) / frontend.frame_rate
+                pitches = label_detected_notes(onsets, np.asarray(entry["onsets"]), np.asarray(entry["offsets"]),
+                                               np.asarray(pitches))
+            else:
+                onsets = np.asarray(entry["onsets"], dtype=np.float64)
+                durations = None
+            frags = note_fragments(features, onsets, frame_rate=frontend.frame_rate,
+                                   seconds=adapter_config.fragment_seconds, frames=adapter_config.fragment_frames,
+                                   durations=durations)
+            if adapter_config.normalize:
+                frags = normalize_fragments(frags)
             n = len(frags)
             if n < f:
                 raise DataError(f"{data_dir / entry['path']}: {n} notes, fewer than fragments_per_sample={f}")

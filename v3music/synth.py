@@ -435,7 +435,7 @@ def make_insnotes(
         raise ConfigError(f"seed={seed!r}: must be a non-negative integer")
     sr = _check_sr(sr)
     sf_path = _resolve_soundfont(soundfont)
-    sf2 = _soundfont_bytes(sf_path)  # fail early, before any file is written
+    _soundfont_bytes(sf_path)  # fail early, before any file is written
 
     out = Path(out_dir)
     try:
@@ -491,14 +491,25 @@ def make_insnotes(
             }
         )
 
+    return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path, note_seconds=_NOTE_SECONDS)
+
+
+def write_manifest(out: Path, entries: list[dict[str, Any]], *, sr: int, seed: int, soundfont: Path,
+                   note_seconds: float | None = None) -> Path:
+    """Write ``out/manifest.json`` (atomically) for rendered files ``entries``.
+
+    Each entry holds ``path``, ``program``, ``instrument`` and the per-note
+    columns ``onsets``, ``offsets``, ``pitches``, ``velocities`` and
+    ``sounding_pitches`` (see :func:`read_manifest`).
+    """
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "sample_rate": sr,
-        "seed": int(seed),
-        "soundfont": sf_path.name,
-        "soundfont_sha256": hashlib.sha256(sf2).hexdigest(),
-        "note_seconds": _NOTE_SECONDS,
+        "seed": seed,
+        "soundfont": soundfont.name,
+        "soundfont_sha256": hashlib.sha256(_soundfont_bytes(soundfont)).hexdigest(),
+        "note_seconds": note_seconds,
         "files": entries,
     }
     manifest_path = out / MANIFEST_NAME

@@ -29,6 +29,7 @@ from v3.fileio import atomic_write
 from .adapter import MusicAdapter, MusicConfig, normalize_fragments
 from .audio import check_audio, load_audio
 from .frontend import log_cqt, note_fragments
+from .segment import segment_notes
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -108,64 +109,6 @@ class Transcription:
         return atomic_write(Path(path), write)
 
 
-def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_fft: int = 512,
-                   chunk_frames: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Onset strength and level per frame from a short-window STFT, in bounded memory.
-
-    The log-CQT's low bins use windows of several hundred milliseconds, which
-    smear energy far before a note starts; onsets and silence are therefore
-    timed on an STFT of ``n_fft`` samples (32 ms at 16 kHz) on the same frame
-    grid (frame k is centred on sample k * hop_length).
-
-    Parameters
-    ----------
-    audio : ndarray[samples]
-        Mono float audio.
-    sample_rate, hop_length : int
-        Hz and samples; frames match :func:`v3music.frontend.log_cqt`.
-    n_fft : int
-        STFT window in samples.
-    chunk_frames : int
-        Frames computed at a time.
-
-    Returns
-    -------
-    strength : ndarray[frames]
-        SuperFlux-style onset strength (dB flux, frequency max-filter of 3 bins).
-    level_db : ndarray[frames]
-        Frame level in dB (power summed over bins).
-    """
-    n_frames = 1 + len(audio) // hop_length
-    padded = np.pad(audio.astype(np.float32), (n_fft // 2, n_fft // 2 + hop_length))
-    window = np.hanning(n_fft).astype(np.float32)
-
-    def chunks():  # yields (first frame, power [count, bins])
-        for first in range(0, n_frames, chunk_frames):
-            count = min(chunk_frames, n_frames - first)
-            start = first * hop_length
-            frames = np.lib.stride_tricks.sliding_window_view(
-                padded[start : start + (count - 1) * hop_length + n_fft], n_fft)[::hop_length][:count]
-            yield first, np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-
-    # pass 1: frame levels and the loudest bin, which sets the 60 dB floor of pass 2
-    level = np.zeros(n_frames, dtype=np.float32)
-    top = 1e-10
-    for first, power in chunks():
-        level[first : first + len(power)] = 10.0 * np.log10(power.sum(axis=1) + 1e-10)
-        top = max(top, float(power.max()))
-    floor = 10.0 * np.log10(top) - 60.0
-    strength = np.zeros(n_frames, dtype=np.float32)
-    previous: np.ndarray | None = None
-    for first, power in chunks():
-        db = np.maximum(10.0 * np.log10(power + 1e-10), floor)
-        before = np.concatenate([(db[:1] if previous is None else previous[None]), db[:-1]])
-        # SuperFlux: compare with the max over neighbouring bins of the previous frame
-        widened = np.maximum(before, np.maximum(np.roll(before, 1, axis=1), np.roll(before, -1, axis=1)))
-        strength[first : first + len(power)] = np.maximum(db - widened, 0.0).mean(axis=1)
-        previous = db[-1]
-    return strength, level
-
-
 class Transcriber:
     """A loaded model that transcribes many recordings.
 
@@ -221,51 +164,6 @@ class Transcriber:
         """Sample rate (Hz) the model's front end works at."""
         return self.config.sample_rate
 
-    def _segment(self, mono: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Onset and offset frames and peak level (dB) of each note.
-
-        Onsets are peaks of a SuperFlux-style novelty of the log-CQT (dB values
-        floored 60 dB below the peak); sound and silence are timed with the
-        short-window level of :func:`onset_features`, since the CQT's long
-        low-frequency windows make energy appear before a note starts.
-        """
-        fe = self.config.frontend()
-        _, level = onset_features(mono, sample_rate=fe.sample_rate, hop_length=fe.hop_length)
-        loud = level.max()
-        active = level > loud - self.silence_db
-        db = features * (20.0 / np.log(10.0))
-        db = np.maximum(db, db.max() - 60.0)
-        env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)
-        min_gap = max(round(0.08 * fe.frame_rate), 1)
-        onsets = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
-                                            backtrack=True, delta=0.4 * (1.0 - self.onset_sensitivity) + 0.02,
-                                            wait=min_gap, units="frames")
-        # a note may also start where sound begins after silence
-        rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
-        if active[0]:
-            rises = np.concatenate([[0], rises])
-        starts = np.unique(np.concatenate([onsets, rises])).astype(int)
-        merged: list[int] = []
-        for s in starts:
-            if not merged or s - merged[-1] >= min_gap:
-                merged.append(int(s))
-        n_frames = len(level)
-        on, off, peak = [], [], []
-        for i, s in enumerate(merged):
-            nxt = merged[i + 1] if i + 1 < len(merged) else n_frames
-            seg = active[s:nxt]
-            if not seg.any():
-                continue
-            first = s + int(np.argmax(seg))
-            silent_after = np.flatnonzero(~active[first:nxt])
-            end = first + int(silent_after[0]) if silent_after.size else nxt
-            if (end - s) / fe.frame_rate < self.min_note_seconds:
-                continue
-            on.append(s)
-            off.append(end)
-            peak.append(float(level[s:end].max()))
-        return np.asarray(on, dtype=int), np.asarray(off, dtype=int), np.asarray(peak)
-
     @torch.no_grad()
     def transcribe(self, audio: np.ndarray, sr: float) -> Transcription:
         """Transcribe a signal [samples] or [samples, channels] at ``sr`` Hz."""
@@ -280,7 +178,9 @@ class Transcriber:
         if float(np.max(np.abs(mono))) < 1e-5:
             return Transcription([], duration, ["no notes found: the audio is silent"])
         features = log_cqt(mono, fe)
-        on, off, peak = self._segment(mono, features)
+        notes = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
+                              min_note_seconds=self.min_note_seconds, silence_db=self.silence_db)
+        on, off, peak = notes.onsets, notes.offsets, notes.peak_db
         if len(on) == 0:
             return Transcription([], duration, ["no notes found"])
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,

@@ -1,0 +1,201 @@
+"""Training and evaluation melodies: free rhythm, rests, repeated notes, several octaves.
+
+Rendered with a real SoundFont (:func:`v3music.synth.render_midi`) into a
+folder with the same manifest as InsNotes, so the music adapter and the
+benchmarks read both.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pretty_midi
+import soundfile as sf
+
+from v3.errors import ConfigError, DataError
+from v3.fileio import atomic_write
+
+from .synth import _resolve_soundfont, _soundfont_bytes, _write_wav, render_midi, write_manifest
+
+__all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "melody_midi", "random_melody"]
+
+log = logging.getLogger(__name__)
+
+# Programs for training: the 12 InsNotes programs plus struck, plucked, bowed,
+# blown and synthetic ones. The benchmark's unseen programs (0, 4, 11, 24, 40,
+# 42, 65, 73) and the detuned whistle (78) are left out on purpose.
+MELODY_TRAIN_PROGRAMS: tuple[int, ...] = (
+    64, 19, 21, 41, 56, 59, 68, 71, 72, 75, 22, 52,
+    1, 2, 5, 6, 12, 13, 16, 25, 26, 27, 32, 33, 43, 46, 48, 57, 60, 66, 69, 70, 74, 80, 81, 105,
+)
+
+
+def random_melody(
+    rng: np.random.Generator,
+    *,
+    low: int,
+    high: int,
+    seconds: float,
+    min_note: float = 0.1,
+    max_note: float = 2.0,
+) -> list[tuple[float, float, int, int]]:
+    """A monophonic melody in free rhythm.
+
+    Notes follow each other until the next onset would pass ``seconds``.
+    Duration: log-uniform in [``min_note``, ``max_note``] s. Pitch: repeat
+    the last one (20 %), a step of 1-4 semitones either way (60 %, reflected
+    at the range edges) or any pitch of the range (20 %). After each note:
+    a rest of 0.15-1.2 s (20 %), legato (25 %) or a short gap of 20-120 ms.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    low, high : int
+        MIDI pitch range (inclusive).
+    seconds : float
+        Length of the melody.
+    min_note, max_note : float
+        Note durations in seconds.
+
+    Returns
+    -------
+    list of (onset s, offset s, MIDI pitch, velocity)
+        Non-overlapping, in onset order; velocities in [40, 127].
+
+    Examples
+    --------
+    >>> notes = random_melody(np.random.default_rng(0), low=60, high=71, seconds=5.0)
+    >>> all(60 <= p <= 71 for _, _, p, _ in notes), notes[0][0] < notes[1][0]
+    (True, True)
+    """
+    notes: list[tuple[float, float, int, int]] = []
+    t = float(rng.uniform(0.1, 0.5))
+    pitch = int(rng.integers(low, high + 1))
+    while True:
+        dur = float(np.exp(rng.uniform(np.log(min_note), np.log(max_note))))
+        if notes and t + dur > seconds:
+            break
+        velocity = int(rng.integers(40, 128))
+        notes.append((round(t, 4), round(t + dur, 4), pitch, velocity))
+        t += dur
+        u = rng.random()
+        if u < 0.2:
+            t += float(rng.uniform(0.15, 1.2))
+        elif u >= 0.45:
+            t += float(rng.uniform(0.02, 0.12))
+        u = rng.random()
+        if u < 0.2:
+            continue  # repeated note
+        if u < 0.8:
+            step = int(rng.integers(1, 5)) * (1 if rng.random() < 0.5 else -1)
+            pitch += step
+            if pitch > high or pitch < low:
+                pitch -= 2 * step
+            pitch = int(np.clip(pitch, low, high))
+        else:
+            pitch = int(rng.integers(low, high + 1))
+    return notes
+
+
+def melody_midi(notes: Sequence[tuple[float, float, int, int]], program: int) -> pretty_midi.PrettyMIDI:
+    """One-track PrettyMIDI of (onset, offset, pitch, velocity) notes on GM ``program``."""
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program)
+    inst.notes = [pretty_midi.Note(velocity=v, pitch=p, start=a, end=b) for a, b, p, v in notes]
+    pm.instruments.append(inst)
+    return pm
+
+
+def make_melodies(
+    out_dir: Path | str,
+    *,
+    programs: Sequence[int] = MELODY_TRAIN_PROGRAMS,
+    files_per_program: int = 2,
+    seconds: float = 30.0,
+    low: int = 36,
+    high: int = 84,
+    seed: int = 0,
+    soundfont: Path | str | None = None,
+    sr: int = 16000,
+    gain_db: float = 6.0,
+    progress: bool = False,
+) -> Path:
+    """Render random melodies, one program per file, and their manifest.
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if needed; receives ``melNNN_progPPP.wav`` files and ``manifest.json``.
+    programs : sequence of int
+        GM programs (0-127).
+    files_per_program : int
+        Melodies per program.
+    seconds : float
+        Length of each melody.
+    low, high : int
+        MIDI pitch range (inclusive), e.g. 36-84 (C2-C6).
+    seed : int
+        All randomness (melodies, gains) derives from it.
+    soundfont : path, optional
+        Any .sf2 (default: TimGM6mb from pretty_midi).
+    sr : int
+        Output sample rate in Hz.
+    gain_db : float
+        Augmentation: each file is scaled by a random gain of +-``gain_db`` dB.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        The manifest.
+    """
+    if not 0 <= low <= high <= 127:
+        raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
+    if files_per_program < 1 or seconds <= 1.0:
+        raise ConfigError("files_per_program must be >= 1 and seconds > 1")
+    if not programs or not all(0 <= int(p) <= 127 for p in programs):
+        raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
+    sf_path = _resolve_soundfont(soundfont)
+    _soundfont_bytes(sf_path)  # fail early on a bad SoundFont
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
+    jobs = [(int(p), k) for p in programs for k in range(files_per_program)]
+    iterator: Any = jobs
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(jobs, desc="melodies", unit="file")
+    entries = []
+    for index, (program, k) in enumerate(iterator):
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(program, k)))
+        notes = random_melody(rng, low=low, high=high, seconds=seconds)
+        audio = render_midi(melody_midi(notes, program), soundfont=sf_path, sr=sr)
+        audio = audio * float(10 ** (rng.uniform(-gain_db, gain_db) / 20))
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        if peak > 0.99:
+            audio = audio * (0.9 / peak)
+        name = f"mel{index:03d}_prog{program:03d}.wav"
+        try:
+            atomic_write(out / name, functools.partial(_write_wav, audio=audio.astype(np.float32), sr=sr))
+        except (OSError, sf.LibsndfileError) as exc:
+            raise DataError(f"{out / name}: cannot be written ({exc})") from exc
+        entries.append({
+            "path": name,
+            "program": program,
+            "instrument": pretty_midi.program_to_instrument_name(program),
+            "onsets": [n[0] for n in notes],
+            "offsets": [n[1] for n in notes],
+            "pitches": [n[2] for n in notes],
+            "velocities": [n[3] for n in notes],
+            "sounding_pitches": [None] * len(notes),
+        })
+    return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path)
