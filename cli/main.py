@@ -89,6 +89,10 @@ def train_command(adapter_name: str, data_dir: Path, out_dir: Path, overrides: t
     config = apply_overrides(adapter.default_config(), extra)
     dataset = adapter.load_dataset(data_dir, adapter.parse_config(config.adapter_config))
     result = Trainer(adapter, config, dataset, out_dir, progress=not quiet).fit(resume=resume)
+    from v3.distributed import is_main_process
+
+    if not is_main_process():  # under torchrun, rank 0 reports
+        return
     click.echo(f"checkpoint: {result.checkpoint}")
     click.echo(f"steps: {result.steps}, wall time: {result.wall_seconds:.1f} s")
     if result.last_losses:

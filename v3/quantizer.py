@@ -190,11 +190,13 @@ class VectorQuantizer(nn.Module):
     @torch.no_grad()
     def _ema_update(self, vectors: Tensor, codes: Tensor) -> None:
         k = self.codebook_size
+        if _distributed():
+            # Gather, then sum in one pass in global batch order: all-reducing
+            # per-rank partial sums rounds differently from one process.
+            vectors = self._gather(vectors)
+            codes = self._gather(codes)
         counts = torch.bincount(codes, minlength=k).float()
         sums = torch.zeros_like(self.codebook).index_add_(0, codes, vectors)
-        if _distributed():
-            dist.all_reduce(counts)
-            dist.all_reduce(sums)
         decay = self.config.decay
         self.ema_count.mul_(decay).add_(counts, alpha=1 - decay)
         self.ema_sum.mul_(decay).add_(sums, alpha=1 - decay)

@@ -1,11 +1,13 @@
 """Training loop: seeded, resumable, logged, with atomic checkpoints.
 
 Nothing here runs on import; :class:`Trainer` is driven by ``v3 train`` or by
-a script.
+a script. Under ``torchrun`` (``WORLD_SIZE`` > 1) the same loop runs data
+parallel: see :meth:`Trainer.fit` and :mod:`v3.distributed`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -15,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
+from . import distributed
 from .adapters import Adapter
 from .checkpoint import Checkpoint, build_model, load_state, read_checkpoint, save_checkpoint
 from .config import ExperimentConfig, to_dict
@@ -23,8 +27,8 @@ from .data import FragmentDataset
 from .errors import CheckpointError, ConfigError
 from .fileio import atomic_write
 from .inference import encode_fragments, name_atoms
-from .loss import v3_loss
-from .model import ContentStyleAutoencoder
+from .loss import V3LossBreakdown, v3_loss
+from .model import AutoencoderOutput, ContentStyleAutoencoder
 
 __all__ = ["CHECKPOINT_NAME", "CONFIG_NAME", "LOG_NAME", "TrainResult", "Trainer", "resolve_device"]
 
@@ -152,31 +156,70 @@ class Trainer:
     def fit(self, *, resume: bool = False) -> TrainResult:
         """Train for ``config.train.steps`` steps (continuing a saved run if ``resume``).
 
+        Under ``torchrun`` (``WORLD_SIZE`` > 1) every process draws the same
+        global batch of ``train.batch_size`` samples from the seeded generator
+        and trains on its own contiguous slice of it (so the batch size must
+        be divisible by the number of processes). The content, quantised and
+        style vectors of all ranks are gathered before the loss, so the V3
+        statistics are those of the global batch; reconstruction and
+        commitment are averaged over the ranks, and DDP averages the
+        gradients: N processes with B/N samples each take the step one
+        process takes with B. Only rank 0 writes the checkpoint, config.json
+        and the log, and shows the progress bar.
+
         Returns
         -------
         TrainResult
             Path of the final checkpoint, steps done, wall time of this call and
             the last logged loss components.
         """
+        with distributed.session(self.device) as device:
+            self.device = device
+            return self._fit(resume=resume)
+
+    def _fit(self, *, resume: bool) -> TrainResult:
         cfg = self.config.train
+        world = distributed.world_size()
+        main = distributed.is_main_process()
+        if cfg.batch_size % world:
+            raise ConfigError(f"train.batch_size={cfg.batch_size} must be divisible by the number of "
+                              f"processes ({world}): each takes an equal share of every batch")
+        share = cfg.batch_size // world
+        mine = slice(distributed.rank() * share, (distributed.rank() + 1) * share)
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
-        try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"{self.out_dir}: cannot create the output folder ({exc.strerror})") from exc
+        if main:
+            try:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"{self.out_dir}: cannot create the output folder ({exc.strerror})") from exc
         model = self._make_model()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         batches = torch.Generator().manual_seed(cfg.seed)
         model.quantizer.generator = torch.Generator().manual_seed(cfg.seed + 1)
         start_step = 0
         log_path = self.out_dir / LOG_NAME
-        if resume and self.checkpoint_path.exists():
+        found = resume and self.checkpoint_path.exists()
+        if not distributed.all_ranks_agree(found):
+            raise ConfigError(f"{self.checkpoint_path}: not visible to every process; to --resume on "
+                              "several nodes, --out must be on a filesystem they all share")
+        if found:
             start_step = self._restore(model, optimizer, batches)
-            self._truncate_log(log_path, start_step)
-        elif not resume:
+            if main:
+                self._truncate_log(log_path, start_step)
+        elif not resume and main:
             log_path.unlink(missing_ok=True)
-        atomic_write(self.out_dir / CONFIG_NAME, lambda tmp: tmp.write_text(json.dumps(to_dict(self.config), indent=2)))
+        if main:
+            self._remove_stale_temporaries()
+            atomic_write(self.out_dir / CONFIG_NAME,
+                         lambda tmp: tmp.write_text(json.dumps(to_dict(self.config), indent=2)))
+        net: torch.nn.Module = model
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # the quantiser keeps its own buffers in sync (all-reduced EMA statistics)
+            net = DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None,
+                                          broadcast_buffers=False)
 
         use_amp = cfg.amp and self.device.type == "cuda"
         adapter_config = self.adapter.parse_config(self.config.adapter_config)
@@ -184,28 +227,28 @@ class Trainer:
         last: dict[str, float] = {}
         t0 = time.perf_counter()
         bar = None
-        if self.progress:
+        if self.progress and main:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=cfg.steps, initial=start_step, desc="train", unit="step")
         model.train()
-        with log_path.open("a", encoding="utf-8") as log_file:
+        with contextlib.ExitStack() as stack:
+            log_file = stack.enter_context(log_path.open("a", encoding="utf-8")) if main else None
             for step in range(start_step + 1, cfg.steps + 1):
+                # every rank draws the whole batch (same generator state), then takes its slice
                 index = torch.randint(n_samples, (cfg.batch_size,), generator=batches)
                 x, mask = self.dataset.batch(index)
                 x = self.adapter.augment(x, adapter_config, batches)
                 x = x.to(self.device, non_blocking=True)
                 mask = mask.to(self.device) if mask is not None else None
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    out = model(x)
-                losses = v3_loss(x, out.reconstruction, out.content, out.quantized, out.style,
-                                 out.commitment, self.config.loss, mask=mask)
+                    out = net(x if world == 1 else x[mine])
+                losses = self._loss(x, mask, out, mine)
                 optimizer.zero_grad(set_to_none=True)
                 losses.total.backward()
                 optimizer.step()
 
-                content = out.content.detach().float()
-                vectors = content[mask] if mask is not None else content.reshape(-1, content.shape[-1])
+                vectors = self._codebook_vectors(out.content, mask)
                 reseeded = 0
                 if step in cfg.kmeans_refit_steps:
                     model.quantizer.refit(vectors)
@@ -213,25 +256,79 @@ class Trainer:
                     reseeded = model.quantizer.reseed_dead(vectors)
 
                 if step % cfg.log_every == 0 or step == cfg.steps:
-                    last = losses.as_floats()
+                    last = self._global_floats(losses, local_reconstruction=world > 1 and mask is None)
                     record = {"step": step, "elapsed_s": round(time.perf_counter() - t0, 3), **last,
                               "perplexity": model.quantizer.usage_perplexity(), "reseeded": reseeded}
-                    log_file.write(json.dumps(record) + "\n")
-                    log_file.flush()
+                    if log_file is not None:
+                        log_file.write(json.dumps(record) + "\n")
+                        log_file.flush()
                     if bar is not None:
                         bar.set_postfix(loss=f"{last['total']:.4f}", rec=f"{last['reconstruction']:.4f}")
                 if bar is not None:
                     bar.update(1)
-                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step != cfg.steps:
+                if main and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step != cfg.steps:
                     self._save(model, optimizer, step, batches)
         if bar is not None:
             bar.close()
 
-        atoms = self._name_atoms(model)
-        self._save(model, optimizer, max(cfg.steps, start_step), batches, {"atom_labels": atoms})
+        distributed.verify_in_sync(model)
+        if main:
+            atoms = self._name_atoms(model)
+            self._save(model, optimizer, max(cfg.steps, start_step), batches, {"atom_labels": atoms})
+        distributed.barrier()
         wall = time.perf_counter() - t0
         log.info("trained %d steps in %.1f s", cfg.steps - start_step, wall)
         return TrainResult(self.checkpoint_path, cfg.steps, wall, last)
+
+    def _loss(self, x: Tensor, mask: Tensor | None, out: AutoencoderOutput, mine: slice) -> V3LossBreakdown:
+        """The V3 loss of the global batch ``x`` [B, F, ...] from this rank's output on ``x[mine]``.
+
+        One process: exactly ``v3_loss`` of the batch. Several: the vectors of
+        all ranks are gathered (with autograd) so the four V3 statistics are
+        those of the global batch; the commitment is the mean over ranks. The
+        reconstruction is this rank's mean (equal shares, so the mean over
+        ranks is the global one and DDP's gradient averaging makes it exact);
+        with a fragment mask the shares may hold unequal numbers of valid
+        fragments, so the reconstructions are gathered and the loss is the
+        global one on every rank.
+        """
+        loss_config = self.config.loss
+        if not distributed.is_distributed():
+            return v3_loss(x, out.reconstruction, out.content, out.quantized, out.style,
+                           out.commitment, loss_config, mask=mask)
+        content = distributed.gather(out.content)
+        quantized = distributed.gather(out.quantized)
+        style = distributed.gather(out.style)
+        commitment = distributed.gather(out.commitment.reshape(1)).mean()
+        if mask is None:
+            return v3_loss(x[mine], out.reconstruction, content, quantized, style, commitment, loss_config)
+        return v3_loss(x, distributed.gather(out.reconstruction), content, quantized, style, commitment,
+                       loss_config, mask=mask)
+
+    @staticmethod
+    def _global_floats(losses: V3LossBreakdown, *, local_reconstruction: bool) -> dict[str, float]:
+        """Loss components as floats; rank-local totals are averaged over the ranks."""
+        values = losses.as_floats()
+        if local_reconstruction:
+            mean = distributed.mean_over_ranks([values["total"], values["reconstruction"]])
+            values["total"], values["reconstruction"] = mean
+        return values
+
+    def _codebook_vectors(self, content: Tensor, mask: Tensor | None) -> Tensor:
+        """This rank's share of the batch's valid content vectors [N, Dc], for refits and re-seeding.
+
+        The quantiser gathers the shares of all ranks, which must be equal in
+        size: with a mask, the valid vectors of the global batch are split
+        into equal shares (the few left over by an uneven split are not used).
+        """
+        content = content.detach().float()
+        if mask is None:
+            return content.reshape(-1, content.shape[-1])
+        if not distributed.is_distributed():
+            return content[mask]
+        pool = distributed.gather(content)[mask]
+        share = pool.shape[0] // distributed.world_size()
+        return pool[distributed.rank() * share:(distributed.rank() + 1) * share]
 
     def _name_atoms(self, model: ContentStyleAutoencoder) -> list[int]:
         encoded = encode_fragments(model, self.dataset.fragments)
@@ -268,6 +365,19 @@ class Trainer:
         """Drop log lines written after ``step`` (by a run that was killed later)."""
         if not log_path.exists():
             return
-        kept = [line for line in log_path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= step]
+        kept = []
+        for line in log_path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the half-written last line of a killed run
+            if isinstance(record, dict) and record.get("step", 0) <= step:
+                kept.append(line)
         atomic_write(log_path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8"))
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete the temporary files of an atomic write that a killed run left behind."""
+        for name in (CHECKPOINT_NAME, CONFIG_NAME, LOG_NAME):
+            for tmp in self.out_dir.glob(f".{name}.*.tmp"):
+                log.info("removing %s, left by an interrupted run", tmp)
+                tmp.unlink(missing_ok=True)
