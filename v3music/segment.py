@@ -93,7 +93,7 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
 
 def _refine_onsets(onsets: np.ndarray, flux: np.ndarray, *, reach: int) -> np.ndarray:
     """Move each onset frame to the flux maximum in [onset - 2, min(onset + reach, next onset))."""
-    refined = []
+    refined: list[int] = []
     for i, o in enumerate(onsets):
         lo = max(int(o) - 2, refined[-1] + 1 if refined else 0)
         hi = min(int(o) + reach, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))

@@ -178,9 +178,9 @@ class Transcriber:
         if float(np.max(np.abs(mono))) < 1e-5:
             return Transcription([], duration, ["no notes found: the audio is silent"])
         features = log_cqt(mono, fe)
-        notes = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
+        found = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
                               min_note_seconds=self.min_note_seconds, silence_db=self.silence_db)
-        on, off, peak = notes.onsets, notes.offsets, notes.peak_db
+        on, off, peak = found.onsets, found.offsets, found.peak_db
         if len(on) == 0:
             return Transcription([], duration, ["no notes found"])
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
@@ -196,7 +196,7 @@ class Transcriber:
             codes.append(model.encode(chunk).codes[:, 0].cpu().numpy())
         pitches = self.atom_pitch[np.concatenate(codes)]
         top = float(peak.max())
-        notes = []
+        notes: list[Note] = []
         for s, e, p, level in zip(on, off, pitches, peak):
             if p < 0:
                 continue
