@@ -8,6 +8,7 @@ an hour of 44.1 kHz stereo becomes ~230 MB of 16 kHz mono float32.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,81 @@ def check_audio(audio: np.ndarray, sr: float, *, where: str = "audio") -> np.nda
     return arr
 
 
+def _open(path: Path) -> sf.SoundFile:
+    """Open an audio file for reading, or raise a one-line InputError naming it."""
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected an audio file")
+    try:
+        handle = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).split(":")[-1].strip() or type(exc).__name__
+        raise InputError(f"{path}: not a readable audio file ({reason})") from exc
+    _check_rate(float(handle.samplerate), str(path))
+    return handle
+
+
+class AudioWindows:
+    """Overlapping windows of an audio file, mono at ``sr`` Hz, read one at a time.
+
+    Iterating yields ``(offset, audio, start, stop)``: ``audio`` covers target
+    samples ``[offset, offset + len(audio))`` of the whole recording and its
+    core (the part a window is responsible for) is ``audio[start:stop]``;
+    ``pad`` samples of context surround each core where the file allows.
+    Memory stays at one window whatever the length of the file.
+
+    Parameters
+    ----------
+    path : path
+        Any file libsndfile reads.
+    sr : int
+        Target sample rate in Hz.
+    core, pad : int
+        Core length and context on each side, in target samples.
+
+    Attributes
+    ----------
+    n_samples : int
+        Length of the recording at ``sr``.
+    peak : float
+        Largest absolute sample seen so far (after mixing to mono).
+    """
+
+    def __init__(self, path: Path | str, *, sr: int, core: int, pad: int) -> None:
+        self.path = Path(path)
+        with _open(self.path) as handle:
+            self.file_sr = int(handle.samplerate)
+            self.frames = int(handle.frames)
+        if self.frames <= 0:
+            raise InputError(f"{self.path}: the file holds no audio samples")
+        self.sr, self.core, self.pad = sr, core, pad
+        self.n_samples = round(self.frames * sr / self.file_sr)
+        self.peak = 0.0
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray, int, int]]:
+        ratio = self.file_sr / self.sr
+        with _open(self.path) as handle:
+            for s in range(0, self.n_samples, self.core):
+                lo, hi = max(s - self.pad, 0), min(s + self.core + self.pad, self.n_samples)
+                f_lo, f_hi = int(np.floor(lo * ratio)), min(int(np.ceil(hi * ratio)) + 1, self.frames)
+                try:
+                    handle.seek(f_lo)
+                    data = handle.read(f_hi - f_lo, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    raise InputError(f"{self.path}: the audio data is corrupt or truncated ({exc})") from exc
+                mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+                if not np.isfinite(mono).all():
+                    raise InputError(f"{self.path}: the audio contains NaN or infinite samples")
+                if self.file_sr != self.sr:
+                    mono = soxr.resample(mono, self.file_sr, self.sr)
+                mono = np.ascontiguousarray(mono[: hi - lo], dtype=np.float32)
+                if len(mono) < hi - lo:
+                    mono = np.pad(mono, (0, hi - lo - len(mono)))
+                self.peak = max(self.peak, float(np.max(np.abs(mono))) if mono.size else 0.0)
+                yield lo, mono, s - lo, min(s + self.core, self.n_samples) - lo
+
+
 def load_audio(path: Path | str, *, sr: int) -> np.ndarray:
     """Read an audio file as mono float32 at ``sr`` Hz, in bounded memory.
 
@@ -96,18 +172,9 @@ def load_audio(path: Path | str, *, sr: int) -> np.ndarray:
         samples, or an absurd sample rate. The message starts with the path.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected an audio file")
-    try:
-        handle = sf.SoundFile(path)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        reason = str(exc).split(":")[-1].strip() or type(exc).__name__
-        raise InputError(f"{path}: not a readable audio file ({reason})") from exc
+    handle = _open(path)
     with handle:
         file_sr = handle.samplerate
-        _check_rate(float(file_sr), str(path))
         resampler = soxr.ResampleStream(file_sr, sr, 1, dtype="float32") if file_sr != sr else None
         pieces: list[np.ndarray] = []
         block = max(int(_BLOCK_SECONDS * file_sr), 1)

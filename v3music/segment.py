@@ -13,7 +13,11 @@ import numpy as np
 
 from .frontend import FrontEndConfig
 
-__all__ = ["Segments", "onset_features", "segment_notes"]
+__all__ = ["ABSOLUTE_SILENCE_DB", "Segments", "onset_features", "segment_notes"]
+
+# Frame level (dB, see onset_features) below which audio is silent whatever
+# the rest of the recording does: about -95 dBFS for a sine, below 16-bit noise.
+ABSOLUTE_SILENCE_DB = -50.0
 
 
 @dataclass
@@ -146,7 +150,7 @@ def segment_notes(
 
     short_flux, level = onset_features(mono, sample_rate=fe.sample_rate, hop_length=fe.hop_length)
     loud = level.max()
-    active = level > loud - silence_db
+    active = (level > loud - silence_db) & (level > ABSOLUTE_SILENCE_DB)
     db = features * (20.0 / np.log(10.0))
     db = np.maximum(db, db.max() - 60.0)
     env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from v3.errors import InputError
 from v3.fileio import atomic_write
 
 from .adapter import MusicAdapter, MusicConfig, normalize_fragments
-from .audio import check_audio, load_audio
+from .audio import AudioWindows, check_audio, load_audio
 from .frontend import log_cqt, note_fragments
 from .segment import segment_notes
 
@@ -44,6 +45,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = "insnotes"
+# Long audio is transcribed in windows of WINDOW_SECONDS with CONTEXT_SECONDS
+# of audio on each side (notes are kept where their onset falls in the core).
+WINDOW_SECONDS = 120.0
+CONTEXT_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ class Transcription:
         return atomic_write(Path(path), write)
 
 
+def _window_lengths(sr: int) -> tuple[int, int]:
+    """Core and context lengths (samples) of the windows long audio is cut into."""
+    return int(WINDOW_SECONDS * sr), int(CONTEXT_SECONDS * sr)
+
+
 class Transcriber:
     """A loaded model that transcribes many recordings.
 
@@ -172,17 +182,17 @@ class Transcriber:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
         return self._transcribe_mono(mono)
 
-    def _transcribe_mono(self, mono: np.ndarray) -> Transcription:
+    def _window_notes(self, mono: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int, float]]:
+        """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
+        samples of ``mono``, MIDI pitch, peak level in dB. Unnamed atoms are dropped."""
         fe = self.config.frontend()
-        duration = len(mono) / fe.sample_rate
-        if float(np.max(np.abs(mono))) < 1e-5:
-            return Transcription([], duration, ["no notes found: the audio is silent"])
         features = log_cqt(mono, fe)
         found = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
                               min_note_seconds=self.min_note_seconds, silence_db=self.silence_db)
-        on, off, peak = found.onsets, found.offsets, found.peak_db
+        keep = (found.onsets * fe.hop_length >= start) & (found.onsets * fe.hop_length < stop)
+        on, off, peak = found.onsets[keep], found.offsets[keep], found.peak_db[keep]
         if len(on) == 0:
-            return Transcription([], duration, ["no notes found"])
+            return []
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
                                durations=(off - on) / fe.frame_rate)
@@ -191,23 +201,55 @@ class Transcriber:
         model = self.loaded.model
         device = next(model.parameters()).device
         codes = []
-        for start in range(0, len(frags), 512):
-            chunk = torch.from_numpy(frags[start : start + 512]).to(device)[:, None]
+        for first in range(0, len(frags), 512):
+            chunk = torch.from_numpy(frags[first : first + 512]).to(device)[:, None]
             codes.append(model.encode(chunk).codes[:, 0].cpu().numpy())
         pitches = self.atom_pitch[np.concatenate(codes)]
-        top = float(peak.max())
-        notes: list[Note] = []
-        for s, e, p, level in zip(on, off, pitches, peak):
-            if p < 0:
-                continue
-            velocity = int(np.clip(round(127 * (1.0 - (top - level) / self.silence_db)), 1, 127))
-            notes.append(Note(onset=round(s / fe.frame_rate, 4), offset=round(e / fe.frame_rate, 4),
-                              pitch=int(p), velocity=velocity))
-        return Transcription(notes, duration, [] if notes else ["no notes found"])
+        return [(int(s) * fe.hop_length, int(e) * fe.hop_length, int(p), float(level))
+                for s, e, p, level in zip(on, off, pitches, peak) if p >= 0]
+
+    def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
+                 peak_amplitude: float) -> Transcription:
+        """Join per-window notes (window offset, audio, core start, core stop) into a Transcription."""
+        sr = self.sample_rate
+        duration = n_samples / sr
+        raw = []
+        for offset, audio, start, stop in windows:
+            raw.extend((offset + a, offset + b, p, lv) for a, b, p, lv in self._window_notes(audio, start, stop))
+        if not raw:
+            if peak_amplitude < 1e-5:
+                return Transcription([], duration, ["no notes found: the audio is silent"])
+            return Transcription([], duration, ["no notes found"])
+        top = max(lv for *_, lv in raw)
+        notes = [Note(onset=round(a / sr, 4), offset=round(min(b, n_samples) / sr, 4), pitch=p,
+                      velocity=int(np.clip(round(127 * (1.0 - (top - lv) / self.silence_db)), 1, 127)))
+                 for a, b, p, lv in raw]
+        return Transcription(notes, duration)
+
+    def _transcribe_mono(self, mono: np.ndarray) -> Transcription:
+        """Transcribe an in-memory signal at the model's rate, window by window."""
+        core, pad = _window_lengths(self.sample_rate)
+
+        def windows() -> Iterator[tuple[int, np.ndarray, int, int]]:
+            for s in range(0, len(mono), core):
+                lo = max(s - pad, 0)
+                yield lo, mono[lo : s + core + pad], s - lo, s - lo + core
+
+        return self._collect(windows(), len(mono), float(np.max(np.abs(mono))))
 
     def transcribe_file(self, path: Path | str) -> Transcription:
-        """Transcribe an audio file (any rate, mono or stereo), read in bounded memory."""
-        return self._transcribe_mono(load_audio(path, sr=self.sample_rate))
+        """Transcribe an audio file (any rate, mono or stereo) in bounded memory.
+
+        The file is read, resampled and transcribed in windows of a few minutes
+        with a few seconds of context on each side, so memory does not grow
+        with the length of the recording.
+        """
+        core, pad = _window_lengths(self.sample_rate)
+        reader = AudioWindows(path, sr=self.sample_rate, core=core, pad=pad)
+        result = self._collect(iter(reader), reader.n_samples, 0.0)
+        if not result.notes and reader.peak < 1e-5:
+            result.warnings = ["no notes found: the audio is silent"]
+        return result
 
     def plot_file(self, path: Path | str, result: Transcription, out: Path | str) -> Path:
         """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG)."""
