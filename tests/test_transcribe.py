@@ -174,7 +174,7 @@ def test_windowed_reading_gives_the_same_notes(oboe, monkeypatch) -> None:
     import sys
 
     module = sys.modules["v3music.transcribe"]  # (the package attribute v3music.transcribe is the function)
-    y, wav = oboe
+    _, wav = oboe
     whole = Transcriber("insnotes").transcribe_file(wav)
     monkeypatch.setattr(module, "WINDOW_SECONDS", 1.5)
     monkeypatch.setattr(module, "CONTEXT_SECONDS", 0.75)
