@@ -99,7 +99,7 @@ def read_checkpoint(path: Path | str, *, map_location: str | torch.device = "cpu
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(exc))
+        found = re.search(r"GLOBAL (\S+) (?:was not an allowed global|whose module)", str(exc))
         if found:
             raise CheckpointError(
                 f"{path}: refused to load, the file carries a pickled object ({found.group(1)}), "

@@ -213,7 +213,7 @@ class Transcriber:
         """Join per-window notes (window offset, audio, core start, core stop) into a Transcription."""
         sr = self.sample_rate
         duration = n_samples / sr
-        raw = []
+        raw: list[tuple[int, int, int, float]] = []
         for offset, audio, start, stop in windows:
             raw.extend((offset + a, offset + b, p, lv) for a, b, p, lv in self._window_notes(audio, start, stop))
         if not raw:
