@@ -217,7 +217,7 @@ class Trainer:
         if world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            # the quantiser keeps its own buffers in sync (all-reduced EMA statistics)
+            # the quantiser keeps its own buffers in sync (EMA statistics of the gathered batch)
             net = DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None,
                                           broadcast_buffers=False)
 
