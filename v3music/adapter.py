@@ -194,6 +194,7 @@ class MusicAdapter(Adapter):
         style: list[int] = []
         samples: list[list[int]] = []
         style_names: dict[int, str] = {}
+        too_short: list[str] = []
         offset = 0
         f = adapter_config.fragments_per_sample
         for entry in manifest["files"]:
@@ -218,14 +219,18 @@ class MusicAdapter(Adapter):
             if adapter_config.normalize:
                 frags = normalize_fragments(frags)
             n = len(frags)
-            if n < f:
-                raise DataError(f"{data_dir / entry['path']}: {n} notes, fewer than fragments_per_sample={f}")
+            if n < f:  # too short to form a sample: skipped (an error if every file is)
+                too_short.append(f"{data_dir / entry['path']}: {n} notes, fewer than fragments_per_sample={f}")
+                log.warning("skipping %s", too_short[-1])
+                continue
             fragments.append(frags)
             content.extend(int(p) for p in pitches)
             style.extend([int(entry["program"])] * n)
             style_names[int(entry["program"])] = str(entry.get("instrument", entry["program"]))
             samples.extend([list(range(offset + s, offset + s + f)) for s in range(n - f + 1)])
             offset += n
+        if not fragments:
+            raise DataError(too_short[0] if too_short else f"{data_dir}: no files")
         content_ids = sorted({c for c in content if c >= 0})
         return FragmentDataset(
             fragments=torch.from_numpy(np.concatenate(fragments).astype(np.float32)),
