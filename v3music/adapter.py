@@ -9,7 +9,6 @@ from typing import Any
 
 import librosa
 import numpy as np
-import soundfile as sf
 import torch
 from torch import nn
 
@@ -25,6 +24,7 @@ from v3.config import (
 from v3.data import FragmentDataset
 from v3.errors import DataError
 
+from .audio import load_audio
 from .backbones import ConvEncoder, MLPDecoder, MLPEncoder
 from .frontend import FrontEndConfig, log_cqt, note_fragments
 from .segment import segment_notes
@@ -124,17 +124,6 @@ def label_detected_notes(onsets: np.ndarray, ref_onsets: np.ndarray, ref_offsets
     return labels
 
 
-def _read_mono(path: Path, sample_rate: int) -> np.ndarray:
-    try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise DataError(f"{path}: cannot read audio ({exc})") from exc
-    mono = audio.mean(axis=1)
-    if sr != sample_rate:
-        mono = librosa.resample(mono, orig_sr=sr, target_sr=sample_rate)
-    return mono.astype(np.float32)
-
-
 class MusicAdapter(Adapter):
     """Monophonic notes: content = pitch, style = instrument (timbre)."""
 
@@ -198,7 +187,7 @@ class MusicAdapter(Adapter):
         offset = 0
         f = adapter_config.fragments_per_sample
         for entry in manifest["files"]:
-            audio = _read_mono(data_dir / entry["path"], frontend.sample_rate)
+            audio = load_audio(data_dir / entry["path"], sr=frontend.sample_rate)
             features = log_cqt(audio, frontend)
             if adapter_config.labels == "sounding":
                 pitches = [round(p) if p is not None else -1 for p in entry["sounding_pitches"]]
