@@ -27,10 +27,10 @@ from v3.checkpoint import LoadedModel, load_model
 from v3.errors import InputError
 from v3.fileio import atomic_write
 
-from .adapter import MusicAdapter, MusicConfig, normalize_fragments
+from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, load_audio
-from .frontend import log_cqt, note_fragments
-from .segment import segment_notes
+from .frontend import log_cqt
+from .notes import NoteEncoder
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -153,20 +153,15 @@ class Transcriber:
     ) -> None:
         from v3.trainer import resolve_device
 
-        if not 0.0 <= onset_sensitivity <= 1.0:
-            raise InputError(f"onset sensitivity {onset_sensitivity:g} is not in [0, 1]")
-        if min_note_seconds < 0:
-            raise InputError(f"minimum note length {min_note_seconds:g} s is negative")
-        self.loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
-                                                                               device=resolve_device(device))
-        if not isinstance(self.loaded.adapter, MusicAdapter):
-            raise InputError(f"{self.loaded.path}: not a music model (adapter {self.loaded.adapter.name!r})")
-        self.config: MusicConfig = self.loaded.adapter.parse_config(self.loaded.config.adapter_config)
+        loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
+                                                                         device=resolve_device(device))
+        self.notes = NoteEncoder(loaded, onset_sensitivity=onset_sensitivity, min_note_seconds=min_note_seconds,
+                                 silence_db=silence_db)
+        self.loaded = loaded
+        self.config: MusicConfig = self.notes.config
         self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
         if self.atom_pitch.size == 0 or (self.atom_pitch < 0).all():
             raise InputError(f"{self.loaded.path}: the checkpoint names no atoms, so codes cannot become pitches")
-        self.onset_sensitivity = onset_sensitivity
-        self.min_note_seconds = min_note_seconds
         self.silence_db = silence_db
 
     @property
@@ -185,28 +180,10 @@ class Transcriber:
     def _window_notes(self, mono: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int, float]]:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
         samples of ``mono``, MIDI pitch, peak level in dB. Unnamed atoms are dropped."""
-        fe = self.config.frontend()
-        features = log_cqt(mono, fe)
-        found = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
-                              min_note_seconds=self.min_note_seconds, silence_db=self.silence_db)
-        keep = (found.onsets * fe.hop_length >= start) & (found.onsets * fe.hop_length < stop)
-        on, off, peak = found.onsets[keep], found.offsets[keep], found.peak_db[keep]
-        if len(on) == 0:
-            return []
-        frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
-                               seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
-                               durations=(off - on) / fe.frame_rate)
-        if self.config.normalize:
-            frags = normalize_fragments(frags)
-        model = self.loaded.model
-        device = next(model.parameters()).device
-        codes = []
-        for first in range(0, len(frags), 512):
-            chunk = torch.from_numpy(frags[first : first + 512]).to(device)[:, None]
-            codes.append(model.encode(chunk).codes[:, 0].cpu().numpy())
-        pitches = self.atom_pitch[np.concatenate(codes)]
-        return [(int(s) * fe.hop_length, int(e) * fe.hop_length, int(p), float(level))
-                for s, e, p, level in zip(on, off, pitches, peak) if p >= 0]
+        found = self.notes.encode(mono, start=start, stop=stop)
+        pitches = self.atom_pitch[found.codes]
+        return [(int(s), int(e), int(p), float(level))
+                for s, e, p, level in zip(found.onsets, found.offsets, pitches, found.peak_db) if p >= 0]
 
     def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
                  peak_amplitude: float) -> Transcription:

@@ -1,0 +1,154 @@
+"""Notes of a recording and their V3 encodings: the stage transcription and timbre share.
+
+audio (mono, the model's rate) -> log-CQT -> notes (:func:`v3music.segment.segment_notes`)
+-> one note-aligned fragment per note -> content code, quantised content and
+style vector of each note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from v3.checkpoint import LoadedModel
+from v3.errors import InputError
+
+from .adapter import MusicAdapter, MusicConfig, normalize_fragments
+from .frontend import log_cqt, note_fragments
+from .segment import segment_notes
+
+__all__ = ["EncodedNotes", "NoteEncoder"]
+
+_BATCH = 512
+
+
+@dataclass
+class EncodedNotes:
+    """The notes found in a stretch of audio, with their encodings.
+
+    Attributes
+    ----------
+    onsets, offsets : ndarray[N] (int64)
+        Note start and end, in samples of the encoded audio (model's rate).
+    peak_db : ndarray[N]
+        Loudest short-window level of each note, dB.
+    fragments : ndarray[N, n_bins, frames] (float32)
+        The model's input for each note (normalised if the model says so).
+    codes : ndarray[N] (int64)
+        Content atom of each note.
+    quantized : ndarray[N, Dc] (float32)
+        The atom vectors.
+    style : ndarray[N, Ds] (float32)
+        Style (timbre) vector of each note.
+    """
+
+    onsets: np.ndarray
+    offsets: np.ndarray
+    peak_db: np.ndarray
+    fragments: np.ndarray
+    codes: np.ndarray
+    quantized: np.ndarray
+    style: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.onsets)
+
+    def select(self, keep: np.ndarray) -> EncodedNotes:
+        """The notes where the boolean or index array ``keep`` selects."""
+        return EncodedNotes(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+
+
+class NoteEncoder:
+    """Finds the notes of mono audio and encodes each with a music model.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        A model of the music adapter.
+    onset_sensitivity, min_note_seconds, silence_db : float
+        Passed to :func:`v3music.segment.segment_notes`.
+
+    Examples
+    --------
+    >>> from v3.adapters import find_checkpoint
+    >>> from v3.checkpoint import load_model
+    >>> encoder = NoteEncoder(load_model(find_checkpoint("insnotes")))
+    >>> t = np.arange(16000) / 16000
+    >>> notes = encoder.encode(0.5 * np.sin(2 * np.pi * 440 * t).astype(np.float32))
+    >>> len(notes), notes.style.shape
+    (1, (1, 16))
+    """
+
+    def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = 0.5, min_note_seconds: float = 0.05,
+                 silence_db: float = 40.0) -> None:
+        if not isinstance(loaded.adapter, MusicAdapter):
+            raise InputError(f"{loaded.path}: not a music model (adapter {loaded.adapter.name!r})")
+        if not 0.0 <= onset_sensitivity <= 1.0:
+            raise InputError(f"onset sensitivity {onset_sensitivity:g} is not in [0, 1]")
+        if min_note_seconds < 0:
+            raise InputError(f"minimum note length {min_note_seconds:g} s is negative")
+        self.loaded = loaded
+        self.config: MusicConfig = loaded.adapter.parse_config(loaded.config.adapter_config)
+        self.frontend = self.config.frontend()
+        self.onset_sensitivity = onset_sensitivity
+        self.min_note_seconds = min_note_seconds
+        self.silence_db = silence_db
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate (Hz) of the model's front end."""
+        return self.frontend.sample_rate
+
+    @torch.no_grad()
+    def encode(self, mono: np.ndarray, *, start: int = 0, stop: int | None = None,
+               features: np.ndarray | None = None) -> EncodedNotes:
+        """Encode the notes of ``mono`` [samples] (model's rate) whose onset sample is in [start, stop).
+
+        ``features`` is the log-CQT of ``mono`` if already computed.
+        """
+        fe = self.frontend
+        stop = len(mono) if stop is None else stop
+        if features is None:
+            features = log_cqt(mono, fe)
+        found = segment_notes(mono, features, fe, onset_sensitivity=self.onset_sensitivity,
+                              min_note_seconds=self.min_note_seconds, silence_db=self.silence_db)
+        keep = (found.onsets * fe.hop_length >= start) & (found.onsets * fe.hop_length < stop)
+        on, off = found.onsets[keep].astype(np.int64), found.offsets[keep].astype(np.int64)
+        model = self.loaded.model
+        if len(on) == 0:
+            dc, ds = model.config.content_dim, model.config.style_dim
+            return EncodedNotes(on, off, found.peak_db[keep], np.zeros((0, *model.fragment_shape), np.float32),
+                                np.zeros(0, np.int64), np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
+        frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
+                               seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
+                               durations=(off - on) / fe.frame_rate)
+        if self.config.normalize:
+            frags = normalize_fragments(frags)
+        device = next(model.parameters()).device
+        codes, quantized, style = [], [], []
+        for first in range(0, len(frags), _BATCH):
+            enc = model.encode(torch.from_numpy(frags[first : first + _BATCH]).to(device)[:, None])
+            codes.append(enc.codes[:, 0].cpu().numpy())
+            quantized.append(enc.quantized[:, 0].float().cpu().numpy())
+            style.append(enc.style[:, 0].float().cpu().numpy())
+        return EncodedNotes(
+            onsets=on * fe.hop_length,
+            offsets=off * fe.hop_length,
+            peak_db=found.peak_db[keep],
+            fragments=frags,
+            codes=np.concatenate(codes).astype(np.int64),
+            quantized=np.concatenate(quantized),
+            style=np.concatenate(style),
+        )
+
+    @torch.no_grad()
+    def decode(self, quantized: np.ndarray, style: np.ndarray) -> np.ndarray:
+        """Decode content [N, Dc] and style [N, Ds] to fragments [N, n_bins, frames]."""
+        model = self.loaded.model
+        device = next(model.parameters()).device
+        out = [model.decode(torch.from_numpy(quantized[i : i + _BATCH]).to(device)[:, None],
+                            torch.from_numpy(style[i : i + _BATCH]).to(device)[:, None])[:, 0].float().cpu().numpy()
+               for i in range(0, len(quantized), _BATCH)]
+        return np.concatenate(out) if out else np.zeros((0, *model.fragment_shape), np.float32)
