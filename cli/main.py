@@ -266,10 +266,13 @@ def melodies_command(out_dir: Path, programs: str | None, files_per_program: int
 
 def _register_domain_groups() -> None:
     """Attach the command groups of the domain packages (kept in their own modules)."""
+    from .timbre import timbre_embed_command, timbre_similar_command, timbre_swap_command
     from .transcribe import transcribe_command
     from .vision import vision_group
 
     cli.add_command(transcribe_command)
+    for command in (timbre_embed_command, timbre_similar_command, timbre_swap_command):
+        cli.add_command(command)
     cli.add_command(vision_group)
 
 

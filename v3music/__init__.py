@@ -5,7 +5,9 @@ from __future__ import annotations
 from .adapter import MusicAdapter, MusicConfig
 from .frontend import FrontEndConfig, LogCQT, log_cqt
 from .melodies import make_melodies
+from .swap import timbre_swap, timbre_swap_file, timbre_swap_file_to_file
 from .synth import INSNOTES_OOD_PROGRAMS, INSNOTES_PROGRAMS, make_insnotes, render_midi
+from .timbre import TimbreModel, cosine_similarity, timbre_embedding, timbre_embedding_file
 from .transcribe import (
     Note,
     Transcriber,
@@ -23,12 +25,19 @@ __all__ = [
     "MusicAdapter",
     "MusicConfig",
     "Note",
+    "TimbreModel",
     "Transcriber",
     "Transcription",
+    "cosine_similarity",
     "log_cqt",
     "make_insnotes",
     "make_melodies",
     "render_midi",
+    "timbre_embedding",
+    "timbre_embedding_file",
+    "timbre_swap",
+    "timbre_swap_file",
+    "timbre_swap_file_to_file",
     "transcribe",
     "transcribe_file",
     "transcribe_file_to_file",

@@ -1,0 +1,217 @@
+"""Timbre embeddings and timbre swap: helpers with known answers, the API, the CLI, a quality floor."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+from v3_cli.main import cli
+
+from v3.errors import InputError
+from v3music.melodies import melody_midi, random_melody
+from v3music.notes import EncodedNotes
+from v3music.swap import _bins_to_stft, _note_curves, timbre_swap, timbre_swap_file
+from v3music.synth import INSNOTES_PROGRAMS, render_midi
+from v3music.timbre import TimbreModel, cosine_similarity
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def tm() -> TimbreModel:
+    return TimbreModel("insnotes")
+
+
+def _melody(seed: int, program: int, seconds: float = 5.0, sr: int = SR) -> tuple[list, np.ndarray]:
+    notes = random_melody(np.random.default_rng(seed), low=60, high=71, seconds=seconds)
+    return notes, render_midi(melody_midi(notes, program), sr=sr)
+
+
+@pytest.fixture(scope="module")
+def flute_and_violin() -> tuple[np.ndarray, np.ndarray]:
+    return _melody(1, 73)[1], _melody(2, 40)[1]
+
+
+def _notes(onsets_s: list[float], offsets_s: list[float], k: int = 2, n_bins: int = 4) -> EncodedNotes:
+    n = len(onsets_s)
+    return EncodedNotes(
+        onsets=(np.array(onsets_s) * SR).astype(np.int64), offsets=(np.array(offsets_s) * SR).astype(np.int64),
+        peak_db=np.zeros(n), fragments=np.zeros((n, n_bins, k), np.float32), codes=np.zeros(n, np.int64),
+        quantized=np.zeros((n, 2), np.float32), style=np.zeros((n, 2), np.float32))
+
+
+def test_note_curves_follow_notes_and_fade_after_offsets() -> None:
+    delta = np.ones((2, 4, 2), np.float32)
+    delta[1] *= -2.0
+    curves = _note_curves(delta, _notes([0.5, 2.0], [1.0, 2.5]), model_sr=SR, n_frames=400, frame_rate=100.0,
+                          fragment_seconds=1.0, release=0.2)
+    assert curves.shape == (4, 400)
+    assert np.all(curves[:, :50] == 0)  # before the first note
+    np.testing.assert_allclose(curves[:, 50:100], 1.0)  # first note, constant change
+    np.testing.assert_allclose(curves[:, 110], 0.5, atol=1e-6)  # half-way through its release
+    assert np.all(curves[:, 125:200] == 0)  # the rest after the release
+    np.testing.assert_allclose(curves[:, 200:250], -2.0)
+    assert np.all(curves[:, 300:] == 0)
+
+
+def test_note_curves_interpolate_between_pooled_steps() -> None:
+    delta = np.zeros((1, 1, 2), np.float32)
+    delta[0, 0] = [0.0, 1.0]  # steps centred at 0.25 s and 0.75 s of a 1 s note
+    curves = _note_curves(delta, _notes([0.0], [1.0], n_bins=1), model_sr=SR, n_frames=100, frame_rate=100.0,
+                          fragment_seconds=1.0)
+    np.testing.assert_allclose(curves[0, [10, 25, 50, 75, 90]], [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-6)
+
+
+def test_bins_to_stft_maps_each_frequency_to_its_cqt_bin() -> None:
+    curves = np.arange(144, dtype=np.float32)[:, None].repeat(3, axis=1)  # value = bin index
+    gains = _bins_to_stft(curves, fmin_midi=36.0, bins_per_octave=24, sr=SR, n_fft=1024)
+    assert gains.shape == (513, 3)
+    freqs = np.fft.rfftfreq(1024, 1 / SR)
+    k = int(np.argmin(np.abs(freqs - 440.0)))  # ~437.5 Hz
+    expected = (librosa.hz_to_midi(freqs[k]) - 36.0) * 2
+    assert gains[k, 0] == pytest.approx(expected, abs=1e-3)
+    assert gains[1, 0] == 0.0 and gains[-1, 0] == 143.0  # held past both ends
+
+
+def test_cosine_similarity() -> None:
+    assert cosine_similarity(np.array([1.0, 1.0]), np.array([-2.0, -2.0])) == pytest.approx(-1.0)
+    assert cosine_similarity(np.array([1.0, 0.0]), np.array([0.0, 3.0])) == pytest.approx(0.0)
+
+
+def test_embedding_of_a_file_equals_the_in_memory_one(tm: TimbreModel, flute_and_violin, tmp_path: Path) -> None:
+    flute, _ = flute_and_violin
+    sf.write(tmp_path / "flute.wav", flute, SR, subtype="FLOAT")
+    np.testing.assert_allclose(tm.embed_file(tmp_path / "flute.wav"), tm.embed(flute, SR), rtol=1e-5, atol=1e-5)
+
+
+def test_silence_has_no_timbre(tm: TimbreModel) -> None:
+    with pytest.raises(InputError, match="silent"):
+        tm.embed(np.zeros(SR, np.float32), SR)
+
+
+def test_timbre_embedding_knn_floor_on_new_melodies_of_training_instruments(tm: TimbreModel) -> None:
+    """Quality floor of the shipped model: leave-one-out 1-NN instrument accuracy (cosine) over 12 programs."""
+    embeddings, labels = [], []
+    for i, program in enumerate(INSNOTES_PROGRAMS):
+        for j in range(3):
+            embeddings.append(tm.embed(_melody(1000 + 10 * i + j, program, seconds=8.0)[1], SR))
+            labels.append(program)
+    e = np.stack(embeddings)
+    sims = cosine_similarity(e[:, None], e[None])
+    np.fill_diagonal(sims, -np.inf)
+    accuracy = np.mean(np.array(labels)[sims.argmax(1)] == np.array(labels))
+    assert accuracy >= 0.9, accuracy
+
+
+def test_swap_keeps_length_pitch_and_headroom(tm: TimbreModel, flute_and_violin) -> None:
+    flute, violin = flute_and_violin
+    out = timbre_swap(flute, violin, SR, model=tm)
+    assert out.shape == flute.shape and out.dtype == np.float32
+    assert np.abs(out).max() <= 0.99
+    assert not np.allclose(out, flute, atol=1e-3)
+    # an A4 tone keeps its pitch (YIN f0 of the result), while its spectrum changes
+    t = np.arange(2 * SR) / SR
+    tone = sum(0.3 / h * np.sin(2 * np.pi * 440 * h * t) for h in range(1, 6)).astype(np.float32)
+    swapped = timbre_swap(tone, violin, SR, model=tm)
+    f0 = librosa.yin(swapped[SR // 4 : -SR // 4], fmin=100, fmax=1000, sr=SR)
+    assert np.median(f0) == pytest.approx(440.0, rel=0.01)
+    assert not np.allclose(swapped, tone, atol=1e-2)
+
+
+def test_swap_takes_b_timbre_in_embedding_space(tm: TimbreModel, flute_and_violin) -> None:
+    flute, violin = flute_and_violin
+    out = timbre_swap(flute, violin, SR, model=tm)
+    e_flute, e_violin, e_out = (tm.embed(x, SR) for x in (flute, violin, out))
+    assert cosine_similarity(e_out, e_violin) > cosine_similarity(e_flute, e_violin)
+
+
+def test_swap_sample_rates_and_stereo(tm: TimbreModel, tmp_path: Path) -> None:
+    _, a = _melody(3, 73, seconds=3.0, sr=44100)
+    _, b = _melody(4, 40, seconds=3.0, sr=22050)
+    sf.write(tmp_path / "a.wav", a, 44100)
+    sf.write(tmp_path / "b.flac", np.stack([b, b], axis=1), 22050)
+    out, sr = timbre_swap_file(tmp_path / "a.wav", tmp_path / "b.flac", model=tm)
+    assert sr == 44100 and abs(len(out) - len(a)) <= 1
+    out8, sr8 = timbre_swap_file(tmp_path / "a.wav", tmp_path / "b.flac", model=tm, out_sr=8000)
+    assert sr8 == 8000 and abs(len(out8) - len(a) * 8000 / 44100) <= 2
+
+
+def test_swap_refuses_silent_b_and_unknown_method(tm: TimbreModel, flute_and_violin) -> None:
+    flute, _ = flute_and_violin
+    with pytest.raises(InputError, match="b: the audio is silent"):
+        timbre_swap(flute, np.zeros(SR, np.float32), SR, model=tm)
+    with pytest.raises(InputError, match="method"):
+        timbre_swap(flute, flute, SR, model=tm, method="magic")
+
+
+# --- CLI -------------------------------------------------------------------
+
+
+@pytest.fixture
+def wavs(tmp_path: Path, flute_and_violin) -> tuple[Path, Path]:
+    flute, violin = flute_and_violin
+    sf.write(tmp_path / "flute.wav", flute, SR)
+    sf.write(tmp_path / "violin.wav", violin, SR)
+    return tmp_path / "flute.wav", tmp_path / "violin.wav"
+
+
+def test_cli_swap_default_name_no_overwrite_and_plot(wavs, tmp_path: Path, monkeypatch) -> None:
+    a, b = wavs
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["timbre-swap", str(a), str(b), "--plot", "swap.png"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "flute_as_violin.wav"
+    assert result.output.strip() == str(out)
+    info = sf.info(out)
+    assert info.samplerate == SR and info.channels == 1 and (tmp_path / "swap.png").stat().st_size > 10_000
+    again = runner.invoke(cli, ["timbre-swap", str(a), str(b)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert runner.invoke(cli, ["timbre-swap", str(a), str(b), "--overwrite", "--sr", "8000"]).exit_code == 0
+    assert sf.info(out).samplerate == 8000
+
+
+def test_cli_swap_silent_b_leaves_no_output(wavs, tmp_path: Path) -> None:
+    a, _ = wavs
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(SR, np.float32), SR)
+    out = tmp_path / "out.wav"
+    result = CliRunner().invoke(cli, ["timbre-swap", str(a), str(silent), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {silent}: the audio is silent, so it has no timbre to measure"
+    assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_cli_embed_npy_and_json(wavs, tmp_path: Path) -> None:
+    import json
+
+    a, b = wavs
+    runner = CliRunner()
+    assert runner.invoke(cli, ["timbre-embed", str(a), str(b), "-o", str(tmp_path / "e.npy")]).exit_code == 0
+    matrix = np.load(tmp_path / "e.npy")
+    assert matrix.shape == (2, 16)
+    assert runner.invoke(cli, ["timbre-embed", str(a), "-o", str(tmp_path / "e.json")]).exit_code == 0
+    doc = json.loads((tmp_path / "e.json").read_text())
+    assert doc["files"] == [str(a)] and np.allclose(doc["embeddings"][0], matrix[0], atol=1e-5)
+    bad = runner.invoke(cli, ["timbre-embed", str(a), "-o", str(tmp_path / "e.txt")])
+    assert bad.exit_code == 2 and ".npy or .json" in bad.output
+
+
+def test_cli_similar_ranks_and_skips_unreadable_files(tmp_path: Path) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for name, (seed, program) in {"violin2": (5, 40), "flute2": (6, 73), "organ": (7, 19)}.items():
+        sf.write(folder / f"{name}.wav", _melody(seed, program, seconds=4.0)[1], SR)
+    (folder / "notes.wav").write_text("not audio")
+    query = tmp_path / "violin.wav"
+    sf.write(query, _melody(8, 40, seconds=4.0)[1], SR)
+    result = CliRunner().invoke(cli, ["timbre-similar", str(query), str(folder)])
+    assert result.exit_code == 0, result.output
+    lines = re.findall(r"^\s*\d+\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.M)
+    assert len(lines) == 3 and lines[0].endswith("violin2.wav")
+    assert "Warning: skipped" in result.stderr and "notes.wav: not a readable audio file" in result.stderr

@@ -1,0 +1,314 @@
+"""Timbre swap: the notes of one recording played with the instrument of another.
+
+For each note of ``a`` (found and encoded by :class:`v3music.notes.NoteEncoder`)
+the model decodes two log-CQT fragments from the note's content code: one with
+the note's own style and one with ``b``'s timbre embedding (mean style of
+``b``'s notes). Their difference, in log amplitude per CQT bin and per pooled
+time step, is the change of timbre the model predicts for that note. It is
+spread over the note's time span and mapped onto the frequencies of a short-time
+Fourier transform of ``a`` at ``a``'s own sample rate, then applied as a gain
+(``"filter"``: ``a``'s phase kept) or as a target magnitude for Griffin-Lim
+(``"griffinlim"``, the baseline). Timing, loudness and expression stay ``a``'s;
+the spectral envelope becomes ``b``'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+import soxr
+import torch
+
+from v3.errors import InputError
+from v3.fileio import atomic_write
+
+from .audio import _open, check_audio, load_audio
+from .notes import EncodedNotes
+from .timbre import TimbreModel
+
+__all__ = ["SWAP_METHODS", "swap_gains", "timbre_swap", "timbre_swap_file", "timbre_swap_file_to_file"]
+
+SWAP_METHODS = ("filter", "griffinlim")
+N_FFT_SECONDS = 0.064  # STFT window of the resynthesis (64 ms)
+MAX_GAIN_DB = 30.0  # largest boost or cut applied to one time-frequency cell
+RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time after its offset
+MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
+
+
+def _note_curves(delta: np.ndarray, notes: EncodedNotes, *, model_sr: int, n_frames: int, frame_rate: float,
+                 fragment_seconds: float, release: float = RELEASE_SECONDS) -> np.ndarray:
+    """Spread per-note changes over time.
+
+    Parameters
+    ----------
+    delta : ndarray[N, n_bins, k]
+        Change per note, CQT bin and pooled step (the note's first
+        ``min(fragment_seconds, duration)`` split into k equal steps).
+    notes : EncodedNotes
+        Onsets/offsets in samples at ``model_sr``.
+    n_frames : int
+        Length of the output time axis; frame j is at ``j / frame_rate`` s.
+
+    Returns
+    -------
+    ndarray[n_bins, n_frames]
+        Each note's curve, linear between step centres, held after the last
+        one until the note's offset, then faded to zero over ``release``
+        seconds (cut short by the next note); zero where no note sounds.
+    """
+    n_bins, k = delta.shape[1], delta.shape[2]
+    out = np.zeros((n_bins, n_frames), np.float32)
+    times = np.arange(n_frames) / frame_rate
+    starts = notes.onsets / model_sr
+    ends = np.minimum(np.append(starts[1:], np.inf), notes.offsets / model_sr + release)
+    for i in range(len(notes)):
+        span = min(fragment_seconds, max((notes.offsets[i] - notes.onsets[i]) / model_sr, 1e-3))
+        centres = starts[i] + (np.arange(k) + 0.5) * span / k
+        cols = np.flatnonzero((times >= starts[i]) & (times < ends[i]))
+        if cols.size == 0:
+            continue
+        t = times[cols]
+        # piecewise-linear interpolation along time for every bin at once
+        pos = np.interp(t, centres, np.arange(k, dtype=np.float64))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, k - 1)
+        w = (pos - lo).astype(np.float32)
+        fade = np.clip(1.0 - (t - notes.offsets[i] / model_sr) / release, 0.0, 1.0).astype(np.float32)
+        out[:, cols] = (delta[i][:, lo] * (1 - w) + delta[i][:, hi] * w) * fade
+    return out
+
+
+def _bins_to_stft(curves: np.ndarray, *, fmin_midi: float, bins_per_octave: int, sr: int, n_fft: int) -> np.ndarray:
+    """Resample curves [n_bins, T] on CQT bins to STFT bins [n_fft // 2 + 1, T] (held past both ends)."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    pos = (librosa.hz_to_midi(np.maximum(freqs, 1e-3)) - fmin_midi) * bins_per_octave / 12.0
+    pos = np.clip(pos, 0, curves.shape[0] - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, curves.shape[0] - 1)
+    w = (pos - lo)[:, None].astype(np.float32)
+    return curves[lo] * (1 - w) + curves[hi] * w
+
+
+def _frame_levels(spec_power: np.ndarray) -> np.ndarray:
+    """Frame level in dB [frames] of a power spectrogram [bins, frames]."""
+    return 10.0 * np.log10(np.maximum(spec_power.sum(axis=0), 1e-12))
+
+
+def typical_envelope(levels: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """A recording's typical note envelope: level relative to the note's peak (dB) per frame after the onset.
+
+    Parameters
+    ----------
+    levels : ndarray[frames]
+        Frame levels in dB.
+    onsets, offsets : ndarray[N] (int)
+        Note bounds in frames.
+
+    Returns
+    -------
+    ndarray[L]
+        Median over the notes still sounding ``L`` frames after their onset,
+        of (level - the note's peak level); ``L`` is the longest note.
+
+    Examples
+    --------
+    >>> levels = np.array([0.0, -6.0, -12.0, 0.0, -6.0])
+    >>> typical_envelope(levels, np.array([0, 3]), np.array([3, 5]))
+    array([  0.,  -6., -12.])
+    """
+    curves = []
+    for on, off in zip(onsets, offsets):
+        seg = levels[on:max(off, on + 1)]
+        if seg.size:
+            curves.append(seg - seg.max())
+    if not curves:
+        return np.zeros(1)
+    length = max(len(c) for c in curves)
+    table = np.full((len(curves), length), np.nan)
+    for i, c in enumerate(curves):
+        table[i, : len(c)] = c
+    return np.nanmedian(table, axis=0)
+
+
+def _envelope_gain(levels_a: np.ndarray, onsets: np.ndarray, offsets: np.ndarray, envelope_b: np.ndarray,
+                   *, smooth: int = 3) -> np.ndarray:
+    """Gain in dB [frames] that gives each note of ``a`` the envelope ``envelope_b`` (see :func:`typical_envelope`).
+
+    Inside note i: ``envelope_b[t - on_i] - (levels_a[t] - peak_i)`` (the last value of
+    ``envelope_b`` held past its end); after a note's offset the last gain is
+    held until the next onset; before the first note 0 dB.
+    """
+    gain = np.zeros(len(levels_a))
+    ends = np.append(onsets[1:], len(levels_a))
+    for on, off, nxt in zip(onsets, offsets, ends):
+        off = int(min(max(off, on + 1), nxt))
+        seg = levels_a[on:off]
+        if seg.size == 0:
+            continue
+        idx = np.minimum(np.arange(seg.size), len(envelope_b) - 1)
+        gain[on:off] = envelope_b[idx] - (seg - seg.max())
+        gain[off:nxt] = gain[off - 1]
+    if smooth > 1:
+        gain = np.convolve(np.pad(gain, (smooth // 2, smooth - 1 - smooth // 2), mode="edge"),
+                           np.ones(smooth) / smooth, mode="valid")
+    return gain
+
+
+def swap_gains(tm: TimbreModel, notes_a: EncodedNotes, style_b: np.ndarray) -> np.ndarray:
+    """Per-note change of log amplitude from ``a``'s timbre to ``b``'s.
+
+    Returns ndarray[N, n_bins, k]: decode(code_i, style_b) - decode(code_i, style_i).
+    """
+    target = tm.notes.decode(notes_a.quantized, np.repeat(style_b[None], len(notes_a), axis=0))
+    source = tm.notes.decode(notes_a.quantized, notes_a.style)
+    return target - source
+
+
+def _stft(signal: np.ndarray, n_fft: int, hop: int) -> torch.Tensor:
+    """Complex STFT [n_fft // 2 + 1, 1 + len // hop] (Hann window, centred)."""
+    x = torch.from_numpy(np.ascontiguousarray(signal, dtype=np.float32))
+    return torch.stft(x, n_fft, hop_length=hop, window=torch.hann_window(n_fft), return_complex=True)
+
+
+def _resynthesise(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: int, length: int, method: str,
+                  seed: int = 0) -> np.ndarray:
+    """Apply ``log_gain`` [n_fft // 2 + 1, frames] (natural log amplitude) to the STFT ``spec`` and invert it."""
+    limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
+    gain = torch.from_numpy(np.exp(np.clip(log_gain[:, : spec.shape[1]], -limit, limit)).astype(np.float32))
+    if method == "filter":
+        out = torch.istft(spec * gain, n_fft, hop_length=hop, window=torch.hann_window(n_fft), length=length)
+    else:
+        import torchaudio
+
+        torch.manual_seed(seed)
+        gl = torchaudio.transforms.GriffinLim(n_fft=n_fft, hop_length=hop, power=1.0, n_iter=32, length=length)
+        out = gl((spec.abs() * gain)[None])[0]
+    return out.numpy()
+
+
+def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None = None,
+                model: TimbreModel | Path | str | None = None, method: str = "filter",
+                out_sr: int | None = None, envelope: bool = True, where_a: str = "a",
+                where_b: str = "b") -> np.ndarray:
+    """Play the notes of ``a`` with the timbre of ``b``.
+
+    Parameters
+    ----------
+    a, b : ndarray[samples] or ndarray[samples, channels]
+        The recording whose notes are kept, and the one whose instrument is taken.
+    sr : float
+        Sample rate of ``a`` in Hz (and of ``b`` unless ``sr_b``).
+    sr_b : float, optional
+        Sample rate of ``b`` in Hz.
+    model : TimbreModel, path or str, optional
+        A loaded :class:`TimbreModel`, a checkpoint file or a shipped name (default ``insnotes``).
+    method : str
+        ``"filter"`` (default) or ``"griffinlim"`` (see the module docstring).
+    out_sr : int, optional
+        Sample rate of the result (default ``sr``).
+    envelope : bool
+        Also give each note ``b``'s typical note envelope (level over time
+        relative to the note's peak, see :func:`typical_envelope`).
+    where_a, where_b : str
+        Names of the inputs in error messages (e.g. their paths).
+
+    Returns
+    -------
+    ndarray[samples] (float32, mono)
+        ``a``'s length at ``out_sr``, peak at most 0.99 (scaled down if needed, never clipped).
+
+    Raises
+    ------
+    InputError
+        Invalid audio, no notes in ``a``, or ``b`` silent or without notes.
+
+    Examples
+    --------
+    >>> y = timbre_swap(flute, violin, 16000)  # doctest: +SKIP
+    """
+    if method not in SWAP_METHODS:
+        raise InputError(f"swap method {method!r} is not one of {', '.join(SWAP_METHODS)}")
+    tm = model if isinstance(model, TimbreModel) else TimbreModel(model or "insnotes")
+    sr_b = sr if sr_b is None else sr_b
+    mono_a = _check_length(np.asarray(a), sr, where_a)
+    mono_b, notes_b = tm.encode(_check_length(np.asarray(b), sr_b, where_b), sr_b, where=where_b)
+    style_b = tm._pool(notes_b.style.sum(axis=0), len(notes_b), float(np.abs(mono_b).max()), where_b)
+    rate_a, notes_a = tm.encode(mono_a, sr, where=where_a)
+    if len(notes_a) == 0:
+        if np.abs(rate_a).max() < 1e-5:
+            raise InputError(f"{where_a}: the audio is silent, so there are no notes to play")
+        raise InputError(f"{where_a}: no notes found, so there is nothing to play")
+    fe = tm.notes.frontend
+    sr_a = round(sr)
+    n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
+    hop = n_fft // 4
+    spec = _stft(mono_a, n_fft, hop)
+    frame_rate = sr_a / hop
+    # spectral envelope: the model's change of timbre per note
+    curves = _note_curves(swap_gains(tm, notes_a, style_b), notes_a, model_sr=fe.sample_rate,
+                          n_frames=spec.shape[1], frame_rate=frame_rate,
+                          fragment_seconds=tm.notes.config.fragment_seconds)
+    log_gain = _bins_to_stft(curves, fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=sr_a,
+                             n_fft=n_fft)
+    if envelope:
+        # temporal envelope: b's typical note shape (level relative to the note's peak)
+        b_hop = fe.hop_length
+        levels_b = _frame_levels(_stft(mono_b, 4 * b_hop, b_hop).abs().numpy() ** 2)
+        env_b = typical_envelope(levels_b, notes_b.onsets // b_hop, notes_b.offsets // b_hop)
+        env_b = np.interp(np.arange(int(len(env_b) * frame_rate * b_hop / fe.sample_rate) + 1) / frame_rate,
+                          np.arange(len(env_b)) * b_hop / fe.sample_rate, env_b)
+        on_a = np.round(notes_a.onsets / fe.sample_rate * frame_rate).astype(int)
+        off_a = np.round(notes_a.offsets / fe.sample_rate * frame_rate).astype(int)
+        levels_a = _frame_levels((spec.abs() ** 2).numpy())
+        log_gain = log_gain + _envelope_gain(levels_a, on_a, off_a, env_b)[None, :] / 20.0 * np.log(10.0)
+    out = _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=len(mono_a), method=method)
+    if out_sr is not None and out_sr != sr_a:
+        out = soxr.resample(out, sr_a, out_sr)
+    peak = float(np.abs(out).max()) if out.size else 0.0
+    if peak > 0.99:
+        out = out * (0.99 / peak)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _check_length(audio: np.ndarray, sr: float, where: str) -> np.ndarray:
+    """Validate a signal (see :func:`v3music.audio.check_audio`) and its length; return it mono."""
+    mono = check_audio(audio, sr, where=where)
+    if len(mono) / sr > MAX_SWAP_SECONDS:
+        raise InputError(f"{where}: {len(mono) / sr / 60:.0f} min of audio is longer than the "
+                         f"{MAX_SWAP_SECONDS / 60:.0f} min a timbre swap takes; cut it first")
+    return mono
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    """Read a file as mono at its own rate, refusing one too long to swap in memory."""
+    with _open(path) as handle:
+        sr, seconds = int(handle.samplerate), handle.frames / handle.samplerate
+    if seconds > MAX_SWAP_SECONDS:
+        raise InputError(f"{path}: {seconds / 60:.0f} min of audio is longer than the "
+                         f"{MAX_SWAP_SECONDS / 60:.0f} min a timbre swap takes; cut it first")
+    return load_audio(path, sr=sr), sr
+
+
+def timbre_swap_file(a_path: Path | str, b_path: Path | str, *, model: TimbreModel | Path | str | None = None,
+                     method: str = "filter", out_sr: int | None = None) -> tuple[np.ndarray, int]:
+    """Swap timbres between two audio files; return (audio [samples], sample rate in Hz).
+
+    The result has ``a``'s sample rate unless ``out_sr``.
+    """
+    a_path, b_path = Path(a_path), Path(b_path)
+    a, sr_a = _read(a_path)
+    b, sr_b = _read(b_path)
+    out = timbre_swap(a, b, sr_a, sr_b=sr_b, model=model, method=method, out_sr=out_sr,
+                      where_a=str(a_path), where_b=str(b_path))
+    return out, out_sr or sr_a
+
+
+def timbre_swap_file_to_file(a_path: Path | str, b_path: Path | str, out: Path | str, *,
+                             model: TimbreModel | Path | str | None = None, method: str = "filter",
+                             out_sr: int | None = None) -> Path:
+    """Swap timbres between two files and write a 16-bit WAV ``out`` atomically (nothing left on error)."""
+    audio, sr = timbre_swap_file(a_path, b_path, model=model, method=method, out_sr=out_sr)
+    return atomic_write(Path(out), lambda tmp: sf.write(tmp, audio, sr, subtype="PCM_16", format="WAV"))

@@ -1,0 +1,158 @@
+"""Timbre embeddings: V3 style vectors pooled over a recording's notes.
+
+A recording's embedding is the mean style vector of the notes that
+:class:`v3music.notes.NoteEncoder` finds in it (each note's fragment, encoded
+by a music model). Two embeddings are compared by cosine similarity. Long
+files are read in windows, so memory does not grow with their length.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from v3.adapters import find_checkpoint
+from v3.checkpoint import LoadedModel, load_model
+from v3.errors import InputError
+
+from .audio import AudioWindows, check_audio
+from .notes import EncodedNotes, NoteEncoder
+
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "TimbreModel",
+    "cosine_similarity",
+    "timbre_embedding",
+    "timbre_embedding_file",
+]
+
+DEFAULT_CHECKPOINT = "insnotes"
+WINDOW_SECONDS = 120.0
+CONTEXT_SECONDS = 4.0
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of embeddings ``a`` [..., D] and ``b`` [..., D] (broadcast), in [-1, 1].
+
+    Examples
+    --------
+    >>> float(cosine_similarity(np.array([1.0, 0.0]), np.array([2.0, 0.0])))
+    1.0
+    """
+    na = np.linalg.norm(a, axis=-1)
+    nb = np.linalg.norm(b, axis=-1)
+    return np.sum(a * b, axis=-1) / np.maximum(na * nb, 1e-12)
+
+
+class TimbreModel:
+    """A loaded music model for timbre embeddings (and, in :mod:`v3music.swap`, timbre swaps).
+
+    Parameters
+    ----------
+    model : LoadedModel, path or str
+        A loaded music model, a checkpoint file, or a shipped checkpoint name.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"auto"``...
+    onset_sensitivity, min_note_seconds, silence_db : float
+        How notes are found (as in ``v3 transcribe``).
+
+    Examples
+    --------
+    >>> tm = TimbreModel()
+    >>> t = np.arange(32000) / 16000
+    >>> tm.embed(np.sin(2 * np.pi * 262 * t), 16000).shape
+    (16,)
+    """
+
+    def __init__(self, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT, *, device: str = "cpu",
+                 onset_sensitivity: float = 0.5, min_note_seconds: float = 0.05, silence_db: float = 40.0) -> None:
+        from v3.trainer import resolve_device
+
+        loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
+                                                                         device=resolve_device(device))
+        self.notes = NoteEncoder(loaded, onset_sensitivity=onset_sensitivity, min_note_seconds=min_note_seconds,
+                                 silence_db=silence_db)
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate (Hz) of the model's front end."""
+        return self.notes.sample_rate
+
+    @property
+    def dim(self) -> int:
+        """Length of an embedding (the model's style size)."""
+        return int(self.notes.loaded.model.config.style_dim)
+
+    def encode(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> tuple[np.ndarray, EncodedNotes]:
+        """Validate ``audio`` [samples] or [samples, channels] at ``sr`` Hz and encode its notes.
+
+        Returns the mono signal at the model's rate and its notes.
+        """
+        import librosa
+
+        mono = check_audio(audio, sr, where=where)
+        if sr != self.sample_rate:
+            mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
+        return mono, self.notes.encode(mono)
+
+    def _pool(self, style_sum: np.ndarray, count: int, peak: float, where: str) -> np.ndarray:
+        if count == 0:
+            if peak < 1e-5:
+                raise InputError(f"{where}: the audio is silent, so it has no timbre to measure")
+            raise InputError(f"{where}: no notes found, so there is no timbre to measure")
+        return (style_sum / count).astype(np.float32)
+
+    def embed(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> np.ndarray:
+        """Timbre embedding [D] of a signal: the mean style vector of its notes.
+
+        Raises
+        ------
+        InputError
+            Invalid audio, or no notes (e.g. silence).
+        """
+        mono, notes = self.encode(audio, sr, where=where)
+        return self._pool(notes.style.sum(axis=0), len(notes), float(np.abs(mono).max()), where)
+
+    def embed_file(self, path: Path | str) -> np.ndarray:
+        """Timbre embedding [D] of an audio file, read in windows (bounded memory)."""
+        sr = self.sample_rate
+        reader = AudioWindows(path, sr=sr, core=int(WINDOW_SECONDS * sr), pad=int(CONTEXT_SECONDS * sr))
+        total = np.zeros(self.dim, np.float64)
+        count = 0
+        for _, audio, start, stop in reader:
+            notes = self.notes.encode(audio, start=start, stop=stop)
+            total += notes.style.sum(axis=0)
+            count += len(notes)
+        return self._pool(total, count, reader.peak, str(path))
+
+    def rank(self, query: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Order ``embeddings`` [N, D] by cosine similarity to ``query`` [D], most similar first.
+
+        Returns (indices [N], similarities [N]) in that order.
+        """
+        sims = cosine_similarity(np.asarray(embeddings)[:, :], np.asarray(query)[None, :])
+        order = np.argsort(-sims, kind="stable")
+        return order, sims[order]
+
+
+def timbre_embedding(audio: np.ndarray, sr: float, *, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT,
+                     device: str = "cpu") -> np.ndarray:
+    """Timbre embedding [D] of a signal [samples] or [samples, channels] at ``sr`` Hz.
+
+    Examples
+    --------
+    >>> emb = timbre_embedding(y, 16000)  # doctest: +SKIP
+    """
+    return TimbreModel(model, device=device).embed(audio, sr)
+
+
+def timbre_embedding_file(path: Path | str, *, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT,
+                          device: str = "cpu") -> np.ndarray:
+    """Timbre embedding [D] of an audio file (any format soundfile reads, any rate, mono or stereo).
+
+    Examples
+    --------
+    >>> emb = timbre_embedding_file("violin.wav")  # doctest: +SKIP
+    """
+    return TimbreModel(model, device=device).embed_file(path)
