@@ -137,8 +137,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="comma-separated training programs of the model used in triples")
     p.add_argument("--unseen", default=",".join(map(str, UNSEEN_PROGRAMS)),
                    help="comma-separated programs the model never heard")
-    p.add_argument("--methods", default=",".join(SWAP_METHODS),
-                   help="swap methods to run; METHOD/noenv runs one without envelope transfer")
+    p.add_argument("--methods", default=",".join(SWAP_METHODS), help="swap methods to run (comma-separated)")
     p.add_argument("--out", type=Path, default=None, help="write all numbers as JSON here")
     return p.parse_args(argv)
 
@@ -168,8 +167,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         results = {"identity": a, "oracle": target}
         for m in methods:
             t = time.perf_counter()
-            method, _, option = m.partition("/")
-            results[m] = timbre_swap(a, b, SR, model=tm, method=method, envelope=option != "noenv")
+            results[m] = timbre_swap(a, b, SR, model=tm, method=m)
             swap_seconds[m] += time.perf_counter() - t
         for name, result in results.items():
             predicted = int(clf.predict(mfcc_features(result)[None])[0])

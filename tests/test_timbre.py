@@ -215,3 +215,29 @@ def test_cli_similar_ranks_and_skips_unreadable_files(tmp_path: Path) -> None:
     lines = re.findall(r"^\s*\d+\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.M)
     assert len(lines) == 3 and lines[0].endswith("violin2.wav")
     assert "Warning: skipped" in result.stderr and "notes.wav: not a readable audio file" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["missing a", "text as b", "folder as b", "silent a", "nan a"])
+def test_cli_swap_bad_input_is_one_line_exit_2(case: str, wavs, tmp_path: Path) -> None:
+    a, b = wavs
+    if case == "missing a":
+        a, expected = tmp_path / "nope.wav", "nope.wav: file not found"
+    elif case == "text as b":
+        b = tmp_path / "text.wav"
+        b.write_text("hello")
+        expected = "text.wav: not a readable audio file"
+    elif case == "folder as b":
+        b, expected = tmp_path, "is a folder"
+    elif case == "silent a":
+        a = tmp_path / "quiet.wav"
+        sf.write(a, np.zeros(SR, np.float32), SR)
+        expected = "quiet.wav: the audio is silent, so there are no notes to play"
+    else:
+        a = tmp_path / "nan.wav"
+        sf.write(a, np.full(SR, np.nan, np.float32), SR, subtype="FLOAT")
+        expected = "nan.wav: the audio contains NaN"
+    out = tmp_path / "out.wav"
+    result = CliRunner().invoke(cli, ["timbre-swap", str(a), str(b), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and expected in result.output
+    assert "Traceback" not in result.output and not out.exists()

@@ -92,71 +92,6 @@ def _bins_to_stft(curves: np.ndarray, *, fmin_midi: float, bins_per_octave: int,
     return curves[lo] * (1 - w) + curves[hi] * w
 
 
-def _frame_levels(spec_power: np.ndarray) -> np.ndarray:
-    """Frame level in dB [frames] of a power spectrogram [bins, frames]."""
-    return 10.0 * np.log10(np.maximum(spec_power.sum(axis=0), 1e-12))
-
-
-def typical_envelope(levels: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """A recording's typical note envelope: level relative to the note's peak (dB) per frame after the onset.
-
-    Parameters
-    ----------
-    levels : ndarray[frames]
-        Frame levels in dB.
-    onsets, offsets : ndarray[N] (int)
-        Note bounds in frames.
-
-    Returns
-    -------
-    ndarray[L]
-        Median over the notes still sounding ``L`` frames after their onset,
-        of (level - the note's peak level); ``L`` is the longest note.
-
-    Examples
-    --------
-    >>> levels = np.array([0.0, -6.0, -12.0, 0.0, -6.0])
-    >>> typical_envelope(levels, np.array([0, 3]), np.array([3, 5]))
-    array([  0.,  -6., -12.])
-    """
-    curves = []
-    for on, off in zip(onsets, offsets):
-        seg = levels[on:max(off, on + 1)]
-        if seg.size:
-            curves.append(seg - seg.max())
-    if not curves:
-        return np.zeros(1)
-    length = max(len(c) for c in curves)
-    table = np.full((len(curves), length), np.nan)
-    for i, c in enumerate(curves):
-        table[i, : len(c)] = c
-    return np.nanmedian(table, axis=0)
-
-
-def _envelope_gain(levels_a: np.ndarray, onsets: np.ndarray, offsets: np.ndarray, envelope_b: np.ndarray,
-                   *, smooth: int = 3) -> np.ndarray:
-    """Gain in dB [frames] that gives each note of ``a`` the envelope ``envelope_b`` (see :func:`typical_envelope`).
-
-    Inside note i: ``envelope_b[t - on_i] - (levels_a[t] - peak_i)`` (the last value of
-    ``envelope_b`` held past its end); after a note's offset the last gain is
-    held until the next onset; before the first note 0 dB.
-    """
-    gain = np.zeros(len(levels_a))
-    ends = np.append(onsets[1:], len(levels_a))
-    for on, off, nxt in zip(onsets, offsets, ends):
-        off = int(min(max(off, on + 1), nxt))
-        seg = levels_a[on:off]
-        if seg.size == 0:
-            continue
-        idx = np.minimum(np.arange(seg.size), len(envelope_b) - 1)
-        gain[on:off] = envelope_b[idx] - (seg - seg.max())
-        gain[off:nxt] = gain[off - 1]
-    if smooth > 1:
-        gain = np.convolve(np.pad(gain, (smooth // 2, smooth - 1 - smooth // 2), mode="edge"),
-                           np.ones(smooth) / smooth, mode="valid")
-    return gain
-
-
 def swap_gains(tm: TimbreModel, notes_a: EncodedNotes, style_b: np.ndarray) -> np.ndarray:
     """Per-note change of log amplitude from ``a``'s timbre to ``b``'s.
 
@@ -191,8 +126,7 @@ def _resynthesise(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: 
 
 def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None = None,
                 model: TimbreModel | Path | str | None = None, method: str = "filter",
-                out_sr: int | None = None, envelope: bool = True, where_a: str = "a",
-                where_b: str = "b") -> np.ndarray:
+                out_sr: int | None = None, where_a: str = "a", where_b: str = "b") -> np.ndarray:
     """Play the notes of ``a`` with the timbre of ``b``.
 
     Parameters
@@ -209,9 +143,6 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
         ``"filter"`` (default) or ``"griffinlim"`` (see the module docstring).
     out_sr : int, optional
         Sample rate of the result (default ``sr``).
-    envelope : bool
-        Also give each note ``b``'s typical note envelope (level over time
-        relative to the note's peak, see :func:`typical_envelope`).
     where_a, where_b : str
         Names of the inputs in error messages (e.g. their paths).
 
@@ -234,8 +165,7 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     tm = model if isinstance(model, TimbreModel) else TimbreModel(model or "insnotes")
     sr_b = sr if sr_b is None else sr_b
     mono_a = _check_length(np.asarray(a), sr, where_a)
-    mono_b, notes_b = tm.encode(_check_length(np.asarray(b), sr_b, where_b), sr_b, where=where_b)
-    style_b = tm._pool(notes_b.style.sum(axis=0), len(notes_b), float(np.abs(mono_b).max()), where_b)
+    style_b = tm.embed(_check_length(np.asarray(b), sr_b, where_b), sr_b, where=where_b)
     rate_a, notes_a = tm.encode(mono_a, sr, where=where_a)
     if len(notes_a) == 0:
         if np.abs(rate_a).max() < 1e-5:
@@ -247,23 +177,11 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     hop = n_fft // 4
     spec = _stft(mono_a, n_fft, hop)
     frame_rate = sr_a / hop
-    # spectral envelope: the model's change of timbre per note
     curves = _note_curves(swap_gains(tm, notes_a, style_b), notes_a, model_sr=fe.sample_rate,
                           n_frames=spec.shape[1], frame_rate=frame_rate,
                           fragment_seconds=tm.notes.config.fragment_seconds)
     log_gain = _bins_to_stft(curves, fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=sr_a,
                              n_fft=n_fft)
-    if envelope:
-        # temporal envelope: b's typical note shape (level relative to the note's peak)
-        b_hop = fe.hop_length
-        levels_b = _frame_levels(_stft(mono_b, 4 * b_hop, b_hop).abs().numpy() ** 2)
-        env_b = typical_envelope(levels_b, notes_b.onsets // b_hop, notes_b.offsets // b_hop)
-        env_b = np.interp(np.arange(int(len(env_b) * frame_rate * b_hop / fe.sample_rate) + 1) / frame_rate,
-                          np.arange(len(env_b)) * b_hop / fe.sample_rate, env_b)
-        on_a = np.round(notes_a.onsets / fe.sample_rate * frame_rate).astype(int)
-        off_a = np.round(notes_a.offsets / fe.sample_rate * frame_rate).astype(int)
-        levels_a = _frame_levels((spec.abs() ** 2).numpy())
-        log_gain = log_gain + _envelope_gain(levels_a, on_a, off_a, env_b)[None, :] / 20.0 * np.log(10.0)
     out = _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=len(mono_a), method=method)
     if out_sr is not None and out_sr != sr_a:
         out = soxr.resample(out, sr_a, out_sr)
