@@ -123,3 +123,72 @@ def test_detected_segmentation_cuts_and_labels_the_notes(tmp_path: Path) -> None
     ds = adapter.load_dataset(tmp_path, cfg)
     assert ds.content_labels.tolist() == pitches
     assert ds.fragments.shape == (12, cfg.n_bins, cfg.fragment_frames)
+
+
+def test_whitening_removes_the_envelope_and_keeps_the_harmonic_peaks() -> None:
+    from v3music.adapter import prepare_fragments
+
+    cfg = MusicConfig(whiten_bins=25)
+    feats = log_cqt(_tone(57) + _tone(69) * 0.5 + _tone(76) * 0.3, cfg.frontend())
+    frags = note_fragments(feats, np.array([0.2]), frame_rate=cfg.frontend().frame_rate, seconds=0.25, frames=2)
+    tilt = np.linspace(0.0, 3.0, cfg.n_bins, dtype=np.float32)[None, :, None]  # a spectral envelope change
+    a, b = prepare_fragments(frags, cfg), prepare_fragments(frags + tilt, cfg)
+    inner = slice(cfg.whiten_bins, cfg.n_bins - cfg.whiten_bins)  # away from the edges
+    assert np.allclose(a[:, inner], b[:, inner], atol=1e-4)  # a linear tilt is gone
+    assert int(np.argmax(a[0, :, 0])) in (41, 42, 43)  # MIDI 57 = bin 42 is still the top peak
+
+
+def test_harmonic_salience_peaks_at_the_fundamental() -> None:
+    from v3music.adapter import prepare_fragments
+
+    cfg = MusicConfig(salience_harmonics=4)
+    f0 = 50
+    y = sum(_tone(f0 + 12 * np.log2(h)) / h for h in range(1, 5))
+    frags = note_fragments(log_cqt(y, cfg.frontend()), np.array([0.2]), frame_rate=cfg.frontend().frame_rate,
+                           seconds=0.25, frames=2)
+    assert abs(int(np.argmax(prepare_fragments(frags, cfg)[0, :, 0])) - 2 * (f0 - 36)) <= 1
+
+
+def test_transposition_augmentation_moves_whole_samples_by_semitones() -> None:
+    adapter = MusicAdapter()
+    cfg = MusicConfig(eq_db=0.0, shift_bins=6, normalize=False)
+    x = torch.zeros(8, 3, cfg.n_bins, 2)
+    x[:, :, 60] = 1.0
+    out = adapter.augment(x, cfg, torch.Generator().manual_seed(0))
+    peaks = out[..., 0].argmax(dim=2)  # [8, 3]
+    assert (peaks == peaks[:, :1]).all()  # one shift per sample
+    moved = peaks[:, 0] - 60
+    assert set(moved.tolist()) <= {-6, -4, -2, 0, 2, 4, 6} and len(set(moved.tolist())) > 1
+
+
+def test_default_augmentation_is_only_the_eq() -> None:
+    adapter = MusicAdapter()
+    cfg = MusicConfig()
+    x = torch.randn(4, 3, cfg.n_bins, 2)
+    x = x - x.flatten(2).mean(dim=2)[..., None, None]
+    out = adapter.augment(x, cfg, torch.Generator().manual_seed(0))
+    diff = out - x
+    assert torch.allclose(diff, diff[:, :1].expand_as(diff), atol=1e-5)  # the same curve for a whole sample
+    assert torch.allclose(diff[..., 0], diff[..., 1], atol=1e-5)  # and for every frame
+
+
+@pytest.mark.parametrize("field", ["whiten_bins", "salience_harmonics", "shift_bins", "jitter_bins"])
+def test_negative_prior_settings_are_refused(field: str) -> None:
+    from v3.errors import DataError
+
+    with pytest.raises(DataError, match=field):
+        MusicAdapter().parse_config({field: -1})
+
+
+def test_recalibrate_checkpoint_renames_atoms_only(tiny_insnotes: Path, tmp_path: Path) -> None:
+    from v3.adapters import find_checkpoint
+    from v3.checkpoint import read_checkpoint
+    from v3music.calibrate import recalibrate_checkpoint
+
+    source = find_checkpoint("insnotes")
+    out = recalibrate_checkpoint(source, tmp_path / "renamed.pt", [tiny_insnotes])
+    before, after = read_checkpoint(source), read_checkpoint(out)
+    assert after.metadata["calibration"]["notes"] == 24
+    names = after.metadata["atom_labels"]
+    assert len(names) == 12 and set(names) - {-1} <= set(range(60, 72))
+    assert all(torch.equal(before.state_dict[k], after.state_dict[k]) for k in before.state_dict)

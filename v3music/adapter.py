@@ -10,6 +10,7 @@ from typing import Any
 import librosa
 import numpy as np
 import torch
+from scipy.ndimage import uniform_filter1d
 from torch import nn
 
 from v3.adapters import Adapter
@@ -30,7 +31,7 @@ from .frontend import FrontEndConfig, log_cqt, note_fragments
 from .segment import segment_notes
 from .synth import read_manifest
 
-__all__ = ["MusicAdapter", "MusicConfig", "normalize_fragments"]
+__all__ = ["MusicAdapter", "MusicConfig", "normalize_fragments", "prepare_fragments"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,23 @@ class MusicConfig:
         notes found in the audio by :func:`v3music.segment.segment_notes`,
         exactly as ``v3 transcribe`` cuts them (the manifest then only labels
         them, for naming atoms and evaluation).
+    whiten_bins : int
+        Spectral whitening (a timbre-invariance prior): subtract from each
+        log-CQT column its moving average over this many bins, so the
+        spectral envelope is removed and the harmonic peaks remain; 0
+        disables. Applied before ``salience_harmonics``.
+    salience_harmonics : int
+        Harmonic-sum front end: bin b becomes the mean of the log values at
+        the bins of harmonics 1..H above it (b + round(bins_per_octave *
+        log2 h)), a pitch-salience prior; 0 disables.
+    shift_bins : int
+        Training augmentation: each sample is transposed by a random whole
+        number of semitones (steps of bins_per_octave / 12 bins) up to this
+        many bins either way, the same for all its fragments (a new
+        instrument with shifted formants); 0 disables.
+    jitter_bins : int
+        Training augmentation: each fragment is shifted by a random number
+        of bins in [-jitter_bins, jitter_bins] (detuning); 0 disables.
     """
 
     sample_rate: int = 16000
@@ -86,6 +104,10 @@ class MusicConfig:
     eq_db: float = 6.0
     labels: str = "written"
     segmentation: str = "manifest"
+    whiten_bins: int = 0
+    salience_harmonics: int = 0
+    shift_bins: int = 0
+    jitter_bins: int = 0
 
     def frontend(self) -> FrontEndConfig:
         return FrontEndConfig(
@@ -101,6 +123,78 @@ class MusicConfig:
 def normalize_fragments(fragments: np.ndarray) -> np.ndarray:
     """Subtract each fragment's mean log value: [N, n_bins, frames] -> same shape."""
     return fragments - fragments.reshape(len(fragments), -1).mean(axis=1)[:, None, None]
+
+
+def whiten_fragments(fragments: np.ndarray, bins: int) -> np.ndarray:
+    """Subtract the moving average over ``bins`` frequency bins: [N, n_bins, frames] -> same shape.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 8, 2), np.float32)
+    >>> float(np.abs(whiten_fragments(x, 3)).max())
+    0.0
+    """
+    smooth = uniform_filter1d(fragments.astype(np.float32), size=bins, axis=1, mode="nearest")
+    return (fragments - smooth).astype(np.float32)
+
+
+def harmonic_salience(fragments: np.ndarray, harmonics: int, bins_per_octave: int) -> np.ndarray:
+    """Mean log value at harmonics 1..H above each bin: [N, n_bins, frames] -> same shape.
+
+    Harmonics past the top bin are left out of the mean (so the map is linear).
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 60, 1), np.float32); x[0, [10, 34, 48], 0] = 1.0  # f0 at bin 10, 24 bins/octave
+    >>> int(np.argmax(harmonic_salience(x, 3, 24)[0, :, 0]))
+    10
+    """
+    n_bins = fragments.shape[1]
+    total = np.zeros_like(fragments, dtype=np.float32)
+    count = np.zeros((1, n_bins, 1), np.float32)
+    for h in range(1, harmonics + 1):
+        off = int(round(bins_per_octave * np.log2(h)))
+        if off >= n_bins:
+            break
+        total[:, : n_bins - off] += fragments[:, off:]
+        count[:, : n_bins - off] += 1
+    return total / count
+
+
+def prepare_fragments(fragments: np.ndarray, config: MusicConfig) -> np.ndarray:
+    """The model's input from pooled log-CQT fragments [N, n_bins, frames]: whitening, salience, normalisation.
+
+    Every step is linear in the log values, so a spectral curve added before
+    it (EQ augmentation) can be added after it as ``prepare_fragments(curve)``.
+    Training data and transcription both go through this function.
+    """
+    out = fragments
+    if config.whiten_bins > 0:
+        out = whiten_fragments(out, config.whiten_bins)
+    if config.salience_harmonics > 0:
+        out = harmonic_salience(out, config.salience_harmonics, config.bins_per_octave)
+    if config.normalize:
+        out = normalize_fragments(out)
+    return out
+
+
+def shift_bins(fragments: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Move each fragment up by ``shifts`` bins: [B, F, n_bins, frames], shifts [B, F] (int) -> same shape.
+
+    Bins shifted in from outside take the fragment's minimum value.
+
+    Examples
+    --------
+    >>> x = torch.arange(4.0).reshape(1, 1, 4, 1)
+    >>> shift_bins(x, torch.tensor([[1]]))[0, 0, :, 0].tolist()
+    [0.0, 0.0, 1.0, 2.0]
+    """
+    b, f, n_bins, frames = fragments.shape
+    floor = fragments.flatten(2).min(dim=2).values[..., None, None]
+    index = torch.arange(n_bins)[None, None, :] - shifts[..., None]  # source bin of each output bin
+    valid = (index >= 0) & (index < n_bins)
+    gathered = torch.gather(fragments, 2, index.clamp(0, n_bins - 1)[..., None].expand(b, f, n_bins, frames))
+    return torch.where(valid[..., None], gathered, floor.expand_as(gathered))
 
 
 def label_detected_notes(onsets: np.ndarray, ref_onsets: np.ndarray, ref_offsets: np.ndarray,
@@ -147,6 +241,9 @@ class MusicAdapter(Adapter):
             raise DataError(f"adapter_config.segmentation must be 'manifest' or 'detected', got {cfg.segmentation!r}")
         if cfg.labels not in ("written", "sounding"):
             raise DataError(f"adapter_config.labels must be 'written' or 'sounding', got {cfg.labels!r}")
+        for name in ("whiten_bins", "salience_harmonics", "shift_bins", "jitter_bins"):
+            if getattr(cfg, name) < 0:
+                raise DataError(f"adapter_config.{name} must be >= 0, got {getattr(cfg, name)}")
         return cfg
 
     def fragment_shape(self, adapter_config: MusicConfig) -> tuple[int, ...]:
@@ -167,6 +264,8 @@ class MusicAdapter(Adapter):
             "fragment_seconds": adapter_config.fragment_seconds,
             "fragment_frames": adapter_config.fragment_frames,
             "normalize": adapter_config.normalize,
+            "whiten_bins": adapter_config.whiten_bins,
+            "salience_harmonics": adapter_config.salience_harmonics,
         }
 
     def load_dataset(self, data_dir: Path, adapter_config: MusicConfig) -> FragmentDataset:
@@ -205,8 +304,7 @@ class MusicAdapter(Adapter):
             frags = note_fragments(features, onsets, frame_rate=frontend.frame_rate,
                                    seconds=adapter_config.fragment_seconds, frames=adapter_config.fragment_frames,
                                    durations=durations)
-            if adapter_config.normalize:
-                frags = normalize_fragments(frags)
+            frags = prepare_fragments(frags, adapter_config)
             n = len(frags)
             if n < f:  # too short to form a sample: skipped (an error if every file is)
                 too_short.append(f"{data_dir / entry['path']}: {n} notes, fewer than fragments_per_sample={f}")
@@ -231,18 +329,37 @@ class MusicAdapter(Adapter):
         )
 
     def augment(self, fragments: torch.Tensor, adapter_config: MusicConfig, generator: torch.Generator) -> torch.Tensor:
-        """Random smooth EQ per sample: adds sum_k a_k cos(pi k b / n_bins) to log-CQT bin b."""
-        if adapter_config.eq_db <= 0:
-            return fragments
-        b, _, n_bins, _ = fragments.shape
-        scale = adapter_config.eq_db * np.log(10) / 20 / 2  # dB -> natural log amplitude, split over terms
-        bins = torch.arange(n_bins, dtype=torch.float32) / n_bins
-        k = torch.arange(1, 5, dtype=torch.float32)
-        basis = torch.cos(torch.pi * k[:, None] * bins[None])  # [4, n_bins]
-        weights = (torch.rand(b, 4, generator=generator) * 2 - 1) * scale
-        curve = weights @ basis  # [B, n_bins]
-        out = fragments + curve[:, None, :, None]
-        if adapter_config.normalize:
+        """Training augmentation of a batch [B, F, n_bins, frames].
+
+        Random smooth EQ per sample (adds sum_k a_k cos(pi k b / n_bins) to
+        log-CQT bin b, passed through the same linear front-end steps as the
+        data), then the optional transposition per sample (``shift_bins``) and
+        detuning per fragment (``jitter_bins``).
+        """
+        cfg = adapter_config
+        out = fragments
+        b, f, n_bins, _ = fragments.shape
+        if cfg.eq_db > 0:
+            scale = cfg.eq_db * np.log(10) / 20 / 2  # dB -> natural log amplitude, split over terms
+            bins = torch.arange(n_bins, dtype=torch.float32) / n_bins
+            k = torch.arange(1, 5, dtype=torch.float32)
+            basis = torch.cos(torch.pi * k[:, None] * bins[None])  # [4, n_bins]
+            weights = (torch.rand(b, 4, generator=generator) * 2 - 1) * scale
+            curve = (weights @ basis)[:, :, None]  # [B, n_bins, 1]
+            if cfg.whiten_bins > 0 or cfg.salience_harmonics > 0:
+                curve = torch.from_numpy(prepare_fragments(curve.numpy(), cfg))
+            elif cfg.normalize:
+                curve = curve - curve.mean(dim=1, keepdim=True)
+            out = out + curve[:, None].to(out.dtype)
+        if cfg.shift_bins > 0:
+            step = max(cfg.bins_per_octave // 12, 1)
+            most = cfg.shift_bins // step
+            shifts = torch.randint(-most, most + 1, (b,), generator=generator) * step
+            out = shift_bins(out, shifts[:, None].expand(b, f))
+        if cfg.jitter_bins > 0:
+            shifts = torch.randint(-cfg.jitter_bins, cfg.jitter_bins + 1, (b, f), generator=generator)
+            out = shift_bins(out, shifts)
+        if cfg.normalize and (cfg.shift_bins > 0 or cfg.jitter_bins > 0):
             out = out - out.flatten(2).mean(dim=2)[..., None, None]
         return out
 

@@ -15,7 +15,7 @@ import torch
 from v3.checkpoint import LoadedModel
 from v3.errors import InputError
 
-from .adapter import MusicAdapter, MusicConfig, normalize_fragments
+from .adapter import MusicAdapter, MusicConfig, prepare_fragments
 from .frontend import log_cqt, note_fragments
 from .segment import segment_notes
 
@@ -124,8 +124,7 @@ class NoteEncoder:
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
                                durations=(off - on) / fe.frame_rate)
-        if self.config.normalize:
-            frags = normalize_fragments(frags)
+        frags = prepare_fragments(frags, self.config)
         device = next(model.parameters()).device
         codes, quantized, style = [], [], []
         for first in range(0, len(frags), _BATCH):
