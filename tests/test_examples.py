@@ -40,3 +40,27 @@ def test_train_on_soundfont(tmp_path: Path) -> None:
 
 def test_custom_adapter(tmp_path: Path) -> None:
     assert _load("custom_adapter").main(tmp_path) >= 0.95
+
+
+def test_render_midi_file_reproduces_the_bundled_flute(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    out = _load("render_midi_file").main(ROOT / "examples" / "flute.mid", tmp_path / "flute.flac")
+    ours, bundled = sf.read(out)[0], sf.read(ROOT / "examples" / "flute.flac")[0]
+    assert ours.shape == bundled.shape and abs(ours - bundled).max() < 1e-4
+
+
+def test_swap_timbre_moves_the_melody_towards_the_flute(tmp_path: Path) -> None:
+    from v3music import TimbreModel, cosine_similarity
+
+    a, b = ROOT / "examples" / "melody.flac", ROOT / "examples" / "flute.flac"
+    out = _load("swap_timbre").main(a, b, tmp_path / "melody_as_flute.wav")
+    model = TimbreModel("insnotes")
+    e_a, e_b, e_out = (model.embed_file(p) for p in (a, b, out))
+    assert cosine_similarity(e_out, e_b) > cosine_similarity(e_a, e_b)
+
+
+def test_rank_by_timbre_puts_the_viola_next_to_the_violin() -> None:
+    ranking = _load("rank_by_timbre").main(ROOT / "examples" / "melody.flac", ROOT / "examples" / "insnotes-mini")
+    assert [p.name for p, _ in ranking][0] == "prog041.flac"  # viola
+    assert [s for _, s in ranking] == sorted((s for _, s in ranking), reverse=True)
