@@ -98,21 +98,26 @@ def read_command(strips: tuple[Path, ...], checkpoint: str, cells: int | None, c
 @click.argument("a", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("b", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output PNG: A's digits in B's colour (one model-sized cell per cell of A).")
+              help="Output PNG: A's digits in B's colour (one cell per cell of A).")
+@click.option("--shape", type=click.Choice(["input", "codebook"]), default="input", show_default=True,
+              help="input: keep A's strokes (cells at A's height); codebook: redraw A's digits from "
+                   "their codebook atoms (model-sized cells).")
 @_cell_options
 @reports_errors
-def recolor_command(a: Path, b: Path, out: Path, checkpoint: str, cells: int | None, cell_width: int | None) -> None:
-    """Draw A's digits in B's colour (A's content atoms, B's style) and write OUT as PNG.
+def recolor_command(a: Path, b: Path, out: Path, shape: str, checkpoint: str, cells: int | None,
+                    cell_width: int | None) -> None:
+    """Draw A's digits in B's colour (ink from B's style vector) and write OUT as PNG.
 
-    The cell options apply to both A and B. OUT is written atomically: on any
-    error nothing is written.
+    The ink colour comes from B's style through the decoder, at the strength
+    of B's darkest strokes. The cell options apply to both A and B. OUT is
+    written atomically: on any error nothing is written.
 
     Example: v3 vision recolor a.png b.png -o out.png
     """
     from v3vision.api import recolor_file
 
     _exclusive(cells, cell_width)
-    path = recolor_file(a, b, out, model=checkpoint, cells=cells, cell_width=cell_width)
+    path = recolor_file(a, b, out, model=checkpoint, cells=cells, cell_width=cell_width, shape=shape)
     click.echo(f"wrote {path}")
 
 

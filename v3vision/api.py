@@ -33,6 +33,7 @@ from v3.adapters import find_checkpoint
 from v3.checkpoint import LoadedModel, load_model
 from v3.errors import CheckpointError, InputError
 
+from .backbones import PaintDecoder, ink_shape_and_colour
 from .data import cut_cells, load_image, save_image
 
 __all__ = [
@@ -62,25 +63,56 @@ def reconstruct_cells(model: nn.Module, cells: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def recolor_cells(model: nn.Module, cells_a: Tensor, cells_b: Tensor) -> Tensor:
-    """Decode A's quantised content with B's style (mean over B's cells).
+def recolor_cells(model: nn.Module, cells_a: Tensor, cells_b: Tensor, *, shape: str = "codebook") -> Tensor:
+    """Draw A's digits with B's style (the mean of B's cells' style vectors).
+
+    With the paint decoder, OUT is ``1 - alpha * k``: the ink map alpha of
+    A's digits, contrast-stretched so that strokes get full-strength ink
+    (alpha 0.3 -> 0, 0.7 -> 1), times the ink k that the decoder derives
+    from B's style, scaled to the strength of B's darkest strokes (99th
+    percentile of B's ink; the decoder alone draws ink as pale as the
+    average stroke it reconstructs). Other decoders decode A's quantised content with B's style.
 
     Parameters
     ----------
-    cells_a : Tensor[Na, 3, H, W]
+    cells_a : Tensor[Na, 3, H, W] or Tensor[Na, 3, S, S]
+        Model-sized cells; with ``shape="input"`` any size S.
     cells_b : Tensor[Nb, 3, H, W]
+    shape : {"codebook", "input"}
+        Where alpha comes from. ``"codebook"``: the decoder's drawing of A's
+        atoms (a digit is redrawn from its symbol). ``"input"``: A's own
+        strokes (its colour-free ink map, see
+        :func:`v3vision.backbones.ink_shape_and_colour`; paint decoder only).
 
     Returns
     -------
-    Tensor[Na, 3, H, W]
+    Tensor[Na, 3, H, W] (or [Na, 3, S, S])
         A's digits drawn in B's colour, pixels in [0, 1].
     """
+    if shape not in ("codebook", "input"):
+        raise InputError(f"shape={shape!r} must be 'codebook' or 'input'")
     model.eval()
     device = next(model.parameters()).device
-    enc_a = model.encode(cells_a[None].to(device))  # type: ignore[operator]
+    decoder = model.decoder  # type: ignore[union-attr]
     enc_b = model.encode(cells_b[None].to(device))  # type: ignore[operator]
     style = enc_b.style.mean(dim=1, keepdim=True).expand(-1, cells_a.shape[0], -1)
-    return model.decode(enc_a.quantized, style)[0].float().cpu().clamp(0, 1)  # type: ignore[operator]
+    if not isinstance(decoder, PaintDecoder):
+        if shape == "input":
+            raise CheckpointError("shape='input' needs a checkpoint with the paint decoder")
+        enc_a = model.encode(cells_a[None].to(device))  # type: ignore[operator]
+        return model.decode(enc_a.quantized, style)[0].float().cpu().clamp(0, 1)  # type: ignore[operator]
+    if shape == "input":
+        alpha = ink_shape_and_colour(cells_a.to(device).float())[0].clamp(0, 1)  # [Na, 1, H, W]
+    else:
+        alpha = decoder.glyph(model.encode(cells_a[None].to(device)).quantized[0].float())  # type: ignore[operator]
+    # Full-strength strokes: alpha 0.3 -> 0, 0.7 -> 1 (the input's strokes fade into the paper).
+    alpha = ((alpha - 0.3) / 0.4).clamp(0, 1)
+    ink = decoder.ink(style[0].float())  # [Na, 3]
+    # The decoder's ink is as pale as the average stroke it reconstructs; OUT is drawn at the
+    # strength of B's darkest strokes instead: hue from B's style, strength from B's pixels.
+    peak = torch.quantile((1.0 - cells_b.float()).clamp(min=0).mean(dim=1).flatten(), 0.99)
+    ink = (ink * (peak / ink.mean(dim=1, keepdim=True).clamp(min=1e-3))).clamp(0, 1)
+    return (1.0 - alpha * ink[:, :, None, None]).cpu().clamp(0, 1)
 
 
 @lru_cache(maxsize=4)
@@ -145,17 +177,26 @@ class DigitReader:
                        for c in self.codes(image, cells=cells, cell_width=cell_width))
 
     def recolor(self, a: Any, b: Any, *, cells: int | None = None, cell_width: int | None = None,
-                cells_b: int | None = None, cell_width_b: int | None = None) -> npt.NDArray[np.float32]:
-        """A's digits in B's colour: RGB float32 [cell_size, Na * cell_size, 3] in [0, 1].
+                cells_b: int | None = None, cell_width_b: int | None = None,
+                shape: str = "input") -> npt.NDArray[np.float32]:
+        """A's digits in B's colour: RGB float32 [S, Na * S, 3] in [0, 1].
 
         ``cells``/``cell_width`` cut A; ``cells_b``/``cell_width_b`` cut B
-        (default: the same options as A).
+        (default: the same options as A). ``shape`` as in
+        :func:`recolor_cells`: ``"input"`` keeps A's strokes and A's cell
+        height (S = height of A), ``"codebook"`` draws A's atoms at the
+        model's cell size (S = ``cell_size``).
         """
-        xa = self.cells(a, cells=cells, cell_width=cell_width, name="A")
+        if shape == "input":
+            strip = load_image(a, name="A")
+            xa = torch.from_numpy(cut_cells(strip, cell_size=max(strip.shape[0], 4), cells=cells,
+                                            cell_width=cell_width, name=_name(a, "A")))
+        else:
+            xa = self.cells(a, cells=cells, cell_width=cell_width, name="A")
         if cells_b is None and cell_width_b is None:
             cells_b, cell_width_b = cells, cell_width
         xb = self.cells(b, cells=cells_b, cell_width=cell_width_b, name="B")
-        out = recolor_cells(self.model, xa, xb).numpy()
+        out = recolor_cells(self.model, xa, xb, shape=shape).numpy()
         return np.ascontiguousarray(np.concatenate(list(out.transpose(0, 2, 3, 1)), axis=1))
 
     @torch.no_grad()
@@ -206,31 +247,35 @@ def read_digits(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int
 
 
 def recolor(a: Any, b: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | None = None,
-            cell_width: int | None = None) -> npt.NDArray[np.float32]:
-    """Draw A's digits in B's colour (A's quantised content, B's mean style).
+            cell_width: int | None = None, shape: str = "input") -> npt.NDArray[np.float32]:
+    """Draw A's digits in B's colour (ink from B's mean style vector).
+
+    ``shape="input"`` (default) keeps A's own strokes; ``shape="codebook"``
+    redraws each of A's digits from its codebook atom (see :func:`recolor_cells`).
 
     Returns
     -------
-    ndarray float32 [cell_size, Na * cell_size, 3]
-        RGB in [0, 1]; one model-sized cell per cell of A.
+    ndarray float32 [S, Na * S, 3]
+        RGB in [0, 1]; one cell per cell of A, S = A's height
+        (``"input"``) or the model's cell size (``"codebook"``).
 
     Examples
     --------
     >>> recolor("a.png", "b.png").shape  # doctest: +SKIP
     (24, 240, 3)
     """
-    return _reader(model).recolor(a, b, cells=cells, cell_width=cell_width)
+    return _reader(model).recolor(a, b, cells=cells, cell_width=cell_width, shape=shape)
 
 
 def recolor_file(a: Path | str, b: Path | str, out: Path | str, *, model: ModelLike = DEFAULT_CHECKPOINT,
-                 cells: int | None = None, cell_width: int | None = None) -> Path:
+                 cells: int | None = None, cell_width: int | None = None, shape: str = "input") -> Path:
     """:func:`recolor` two image files and write the result as PNG (atomically)."""
     out = Path(out)
     if out.is_dir():
         raise InputError(f"{out}: is a folder, expected a PNG file path")
     if not out.parent.is_dir():
         raise InputError(f"{out}: folder {out.parent} does not exist")
-    image = recolor(a, b, model=model, cells=cells, cell_width=cell_width)
+    image = recolor(a, b, model=model, cells=cells, cell_width=cell_width, shape=shape)
     return save_image(image, out)
 
 
