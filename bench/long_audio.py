@@ -1,11 +1,11 @@
-"""Peak memory and speed of `v3 transcribe` on a long recording.
+"""Peak memory and speed of `v3 transcribe` and `v3 timbre-embed` on a long recording.
 
 Writes a long WAV (a rendered melody tiled to --minutes, 44.1 kHz stereo, so
-the loader must resample and mix down) block by block, then runs the real
+the loader must resample and mix down) block by block, then runs each real
 command under `/usr/bin/time -v` and prints its peak resident memory and wall
 time. Usage::
 
-    python bench/long_audio.py --minutes 60
+    python bench/long_audio.py --minutes 60 [--commands transcribe,timbre-embed]
 """
 
 from __future__ import annotations
@@ -40,25 +40,35 @@ def write_long_wav(path: Path, minutes: float, *, sr: int = 44100, seed: int = 0
     return total / sr
 
 
+def run_measured(argv: list[str]) -> tuple[str, float, float]:
+    """Run ``v3 ARGV...`` under /usr/bin/time -v; return (stdout, peak RSS in MiB, wall seconds)."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "v3_cli.main", *argv]
+    t0 = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if run.returncode != 0:
+        sys.exit(f"v3 {argv[0]} failed: {run.stderr.strip()[-500:]}")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
+    assert match is not None, run.stderr[-500:]
+    return run.stdout.strip(), int(match.group(1)) / 1024, wall
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--commands", default="transcribe,timbre-embed",
+                        help="comma-separated v3 commands to measure (default: transcribe,timbre-embed)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "long.wav"
         seconds = write_long_wav(wav, args.minutes)
-        cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "v3_cli.main", "transcribe", str(wav),
-               "-o", str(Path(folder) / "long.mid")]
-        t0 = time.perf_counter()
-        run = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        if run.returncode != 0:
-            sys.exit(f"transcribe failed: {run.stderr.strip()[-500:]}")
-        peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1))
         print(f"audio: {seconds / 60:.1f} min, 44.1 kHz stereo 16-bit WAV ({wav.stat().st_size / 1e6:.0f} MB)")
-        print(f"v3 transcribe: {run.stdout.strip()}")
-        print(f"peak RSS: {peak_kb / 1024:.0f} MiB; wall time {wall:.1f} s "
-              f"({seconds / wall:.0f}x real time, including start-up and model load)")
+        outputs = {"transcribe": "long.mid", "timbre-embed": "long.npy"}
+        for command in args.commands.split(","):
+            stdout, peak, wall = run_measured([command, str(wav), "-o", str(Path(folder) / outputs[command])])
+            print(f"v3 {command}: {stdout}")
+            print(f"  peak RSS: {peak:.0f} MiB; wall time {wall:.1f} s "
+                  f"({seconds / wall:.0f}x real time, including start-up and model load)")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ Run from the repository root::
 3. **Metrics**: log-mel L1 distance to the target (dB, 64 mel bands, 16 ms
    hop, mean over cells); "gap closed" = 1 - L1 / L1(identity), so the
    oracle closes 1.0 and a does 0.0; note F1 (mir_eval, onsets within 50 ms,
-   pitch within 50 cents, offsets ignored) of ``v3 transcribe`` on the result
-   against X's notes; timbre: a classifier trained by this bench on separate
+   pitch within 50 cents, offsets ignored) of ``v3 transcribe`` (its default
+   model, whatever model makes the swap) on the result against X's notes; timbre: a classifier trained by this bench on separate
    renders (other melodies) of every program of ``--programs`` (MFCC mean and
    standard deviation, logistic regression) predicts Q (for the identity row
    the fraction predicted P is printed beside it).
@@ -47,6 +47,7 @@ from v3music.melodies import melody_midi, random_melody
 from v3music.swap import SWAP_METHODS, timbre_swap
 from v3music.synth import render_midi
 from v3music.timbre import DEFAULT_CHECKPOINT, TimbreModel, cosine_similarity
+from v3music.transcribe import DEFAULT_CHECKPOINT as TRANSCRIBE_CHECKPOINT
 from v3music.transcribe import Transcriber
 
 SR = 16000
@@ -129,6 +130,8 @@ def embedding_knn(tm: TimbreModel, programs: Sequence[int], rng: np.random.Gener
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="music checkpoint (file or shipped name)")
+    p.add_argument("--transcribe-checkpoint", default=TRANSCRIBE_CHECKPOINT,
+                   help="model that transcribes the results for note F1 (default: v3 transcribe's)")
     p.add_argument("--n-triples", type=int, default=36, help="number of (a, b, target) triples (default 36)")
     p.add_argument("--seed", type=int, default=0, help="random seed of melodies and programs (default 0)")
     p.add_argument("--low", type=int, default=60, help="lowest MIDI pitch of the melodies (default 60)")
@@ -150,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     methods = [m for m in args.methods.split(",") if m]
     rng = np.random.default_rng(args.seed)
     tm = TimbreModel(args.checkpoint)
-    transcriber = Transcriber(tm.notes.loaded)
+    transcriber = Transcriber(args.transcribe_checkpoint)
     t0 = time.perf_counter()
     clf = train_classifier(programs, rng, low=args.low, high=args.high)
     print(f"classifier trained on {6 * len(programs)} renders in {time.perf_counter() - t0:.0f} s", file=sys.stderr)

@@ -64,3 +64,27 @@ def test_readme_eval_command_runs_on_the_bundled_recordings(tmp_path: Path, monk
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "insnotes-report" / "report.json").read_text())
     assert report["named_accuracy"] >= 0.95
+
+
+def test_readme_timbre_commands_run_on_the_bundled_examples(tmp_path: Path, monkeypatch) -> None:
+    commands = [c for c in _code_blocks() if c.startswith("v3 timbre-")]
+    assert {shlex.split(c)[1] for c in commands} == {"timbre-swap", "timbre-similar"}
+    for command in commands:
+        args, result = _run_v3(command, tmp_path, monkeypatch)
+        assert result.exit_code == 0, result.output
+        if args[1] == "timbre-swap":
+            assert (tmp_path / "melody_as_flute.wav").stat().st_size > 100_000
+            assert (tmp_path / "swap.png").read_bytes()[:4] == b"\x89PNG"
+        else:  # the viola (prog041) sounds closest to the violin
+            first = re.search(r"^\s*1\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.M)
+            assert first is not None and first.group(1).endswith("prog041.flac"), result.stdout
+
+
+def test_readme_python_snippets_run(tmp_path: Path, monkeypatch) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```python\n(.+?)\n```", text, flags=re.DOTALL)
+    assert len(snippets) >= 2
+    monkeypatch.chdir(ROOT)
+    for snippet in snippets:
+        code = snippet.replace('"melody_as_flute.wav"', repr(str(tmp_path / "melody_as_flute.wav")))
+        exec(compile(code, "README.md", "exec"), {})
