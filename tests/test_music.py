@@ -192,3 +192,16 @@ def test_recalibrate_checkpoint_renames_atoms_only(tiny_insnotes: Path, tmp_path
     names = after.metadata["atom_labels"]
     assert len(names) == 12 and set(names) - {-1} <= set(range(60, 72))
     assert all(torch.equal(before.state_dict[k], after.state_dict[k]) for k in before.state_dict)
+
+
+def test_random_samples_draw_distinct_notes_of_one_file(tiny_insnotes: Path) -> None:
+    adapter = MusicAdapter()
+    consecutive = adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=6))
+    shuffled = adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=6, sample_notes="random"))
+    assert shuffled.samples.shape == consecutive.samples.shape == (14, 6)
+    for row in shuffled.samples.tolist():
+        assert len(set(row)) == 6
+        assert len({i // 12 for i in row}) == 1  # all notes from one file
+    assert not torch.equal(shuffled.samples, consecutive.samples)
+    again = adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=6, sample_notes="random"))
+    assert torch.equal(shuffled.samples, again.samples)  # deterministic

@@ -87,6 +87,12 @@ class MusicConfig:
     jitter_bins : int
         Training augmentation: each fragment is shifted by a random number
         of bins in [-jitter_bins, jitter_bins] (detuning); 0 disables.
+    sample_notes : str
+        How the F fragments of a sample are chosen among one file's notes:
+        ``"consecutive"`` (every run of F neighbouring notes) or ``"random"``
+        (as many samples, each F distinct notes of the file drawn at random,
+        fixed seed per file), so a sample spans the file's whole pitch range
+        instead of the register a melody happens to be in.
     """
 
     sample_rate: int = 16000
@@ -108,6 +114,7 @@ class MusicConfig:
     salience_harmonics: int = 0
     shift_bins: int = 0
     jitter_bins: int = 0
+    sample_notes: str = "consecutive"
 
     def frontend(self) -> FrontEndConfig:
         return FrontEndConfig(
@@ -241,6 +248,8 @@ class MusicAdapter(Adapter):
             raise DataError(f"adapter_config.segmentation must be 'manifest' or 'detected', got {cfg.segmentation!r}")
         if cfg.labels not in ("written", "sounding"):
             raise DataError(f"adapter_config.labels must be 'written' or 'sounding', got {cfg.labels!r}")
+        if cfg.sample_notes not in ("consecutive", "random"):
+            raise DataError(f"adapter_config.sample_notes must be 'consecutive' or 'random', got {cfg.sample_notes!r}")
         for name in ("whiten_bins", "salience_harmonics", "shift_bins", "jitter_bins"):
             if getattr(cfg, name) < 0:
                 raise DataError(f"adapter_config.{name} must be >= 0, got {getattr(cfg, name)}")
@@ -314,7 +323,11 @@ class MusicAdapter(Adapter):
             content.extend(int(p) for p in pitches)
             style.extend([int(entry["program"])] * n)
             style_names[int(entry["program"])] = str(entry.get("instrument", entry["program"]))
-            samples.extend([list(range(offset + s, offset + s + f)) for s in range(n - f + 1)])
+            if adapter_config.sample_notes == "random":
+                rng = np.random.default_rng(len(fragments))  # one seed per kept file
+                samples.extend([sorted((offset + rng.choice(n, f, replace=False)).tolist()) for _ in range(n - f + 1)])
+            else:
+                samples.extend([list(range(offset + s, offset + s + f)) for s in range(n - f + 1)])
             offset += n
         if not fragments:
             raise DataError(too_short[0] if too_short else f"{data_dir}: no files")
