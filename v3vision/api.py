@@ -69,7 +69,7 @@ def recolor_cells(model: nn.Module, cells_a: Tensor, cells_b: Tensor, *, shape: 
     With the paint decoder, OUT is ``1 - alpha * k``: the ink map alpha of
     A's digits, contrast-stretched so that strokes get full-strength ink
     (alpha 0.3 -> 0, 0.7 -> 1), times the ink k that the decoder derives
-    from B's style, scaled to the strength of B's darkest strokes (99th
+    from B's style, scaled to the strength of B's darkest strokes (99.5th
     percentile of B's ink; the decoder alone draws ink as pale as the
     average stroke it reconstructs). Other decoders decode A's quantised content with B's style.
 
@@ -110,7 +110,7 @@ def recolor_cells(model: nn.Module, cells_a: Tensor, cells_b: Tensor, *, shape: 
     ink = decoder.ink(style[0].float())  # [Na, 3]
     # The decoder's ink is as pale as the average stroke it reconstructs; OUT is drawn at the
     # strength of B's darkest strokes instead: hue from B's style, strength from B's pixels.
-    peak = torch.quantile((1.0 - cells_b.float()).clamp(min=0).mean(dim=1).flatten(), 0.99)
+    peak = torch.quantile((1.0 - cells_b.float()).clamp(min=0).mean(dim=1).flatten(), 0.995)
     ink = (ink * (peak / ink.mean(dim=1, keepdim=True).clamp(min=1e-3))).clamp(0, 1)
     return (1.0 - alpha * ink[:, :, None, None]).cpu().clamp(0, 1)
 
