@@ -11,8 +11,9 @@ Run from the repository root::
    distinct programs drawn from ``--programs``: by default 6 of the model's
    training programs and 6 programs it never heard.
 2. **Rows**, all scored against the target: ``identity`` (result = a),
-   each swap method of :func:`v3music.swap.timbre_swap`, and ``oracle``
-   (result = target).
+   ``match-eq`` (a reference without V3: a static EQ giving a the average
+   spectrum of b, see :func:`match_eq`), each swap method of
+   :func:`v3music.swap.timbre_swap`, and ``oracle`` (result = target).
 3. **Metrics**: log-mel L1 distance to the target (dB, 64 mel bands, 16 ms
    hop, mean over cells); "gap closed" = 1 - L1 / L1(identity), so the
    oracle closes 1.0 and a does 0.0; note F1 (mir_eval, onsets within 50 ms,
@@ -51,7 +52,7 @@ from v3music.transcribe import DEFAULT_CHECKPOINT as TRANSCRIBE_CHECKPOINT
 from v3music.transcribe import Transcriber
 
 SR = 16000
-#: Programs of the shipped insnotes model's training set (a subset) and unseen ones.
+#: Programs of the shipped models' training sets (insnotes and timbre; a subset) and programs neither heard.
 SEEN_PROGRAMS: tuple[int, ...] = (64, 19, 21, 41, 56, 71)
 UNSEEN_PROGRAMS: tuple[int, ...] = (0, 4, 11, 40, 42, 73)
 MELODY_SECONDS = 8.0
@@ -127,6 +128,31 @@ def embedding_knn(tm: TimbreModel, programs: Sequence[int], rng: np.random.Gener
     return float(np.mean(np.array(labels)[sims.argmax(1)] == np.array(labels)))
 
 
+def match_eq(a: np.ndarray, b: np.ndarray, tm: TimbreModel) -> np.ndarray:
+    """Reference without V3: a static EQ that gives a the average log-CQT spectrum of b ("match EQ").
+
+    Mean log-CQT over the frames within 40 dB of each recording's loudest frame,
+    smoothed over one semitone; the difference (b - a) is applied to a's STFT
+    with a's phase, as the V3 filter does.
+    """
+    from v3music.frontend import log_cqt
+    from v3music.swap import _bins_to_stft, _resynthesise, _stft
+
+    fe = tm.notes.frontend
+
+    def average(y: np.ndarray) -> np.ndarray:
+        f = log_cqt(y, fe)
+        level = f.max(axis=0)
+        return f[:, level > level.max() - 40.0 * np.log(10) / 20].mean(axis=1)
+
+    delta = np.convolve(average(b) - average(a), np.ones(3) / 3, mode="same")
+    spec = _stft(a, 1024, 256)
+    gains = _bins_to_stft(np.repeat(delta[:, None], spec.shape[1], axis=1).astype(np.float32),
+                          fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=SR, n_fft=1024)
+    out = _resynthesise(spec, gains, n_fft=1024, hop=256, length=len(a), method="filter")
+    return out * min(1.0, 0.99 / max(float(np.abs(out).max()), 1e-9))
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="music checkpoint (file or shipped name)")
@@ -158,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     clf = train_classifier(programs, rng, low=args.low, high=args.high)
     print(f"classifier trained on {6 * len(programs)} renders in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
-    rows: dict[str, list[dict[str, Any]]] = {r: [] for r in ["identity", *methods, "oracle"]}
+    rows: dict[str, list[dict[str, Any]]] = {r: [] for r in ["identity", "match-eq", *methods, "oracle"]}
     swap_seconds: dict[str, float] = {m: 0.0 for m in methods}
     audio_seconds = 0.0
     for i in range(args.n_triples):
@@ -167,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         y = random_melody(rng, low=args.low, high=args.high, seconds=MELODY_SECONDS)
         a, b, target = render(x, p), render(y, q), render(x, q)
         audio_seconds += len(a) / SR
-        results = {"identity": a, "oracle": target}
+        results = {"identity": a, "match-eq": match_eq(a, b, tm), "oracle": target}
         for m in methods:
             t = time.perf_counter()
             results[m] = timbre_swap(a, b, SR, model=tm, method=m)

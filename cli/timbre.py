@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".opus")
 
-_checkpoint_option = click.option("--checkpoint", default="insnotes", show_default=True,
+_checkpoint_option = click.option("--checkpoint", default="timbre", show_default=True,
                                   help="A music checkpoint file or the name of a shipped one.")
 _device_option = click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 
@@ -139,7 +139,8 @@ def timbre_swap_command(a: Path, b: Path, out: Path | None, out_sr: int | None, 
     stereo, up to 30 minutes. The result is mono 16-bit WAV, scaled down if it
     would clip.
 
-    Note: the shipped `insnotes` model learnt timbre on the 12 pitches C4-B4.
+    Note: the shipped `timbre` model learnt from 36 instruments playing the
+    12 pitches C4-B4; other pitches are coded as one of those.
 
     Example: v3 timbre-swap flute.wav violin.wav -o flute_as_violin.wav --plot swap.png
     """

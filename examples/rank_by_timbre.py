@@ -19,7 +19,7 @@ AUDIO = {".wav", ".flac", ".ogg", ".mp3"}
 
 
 def main(query: Path, folder: Path) -> list[tuple[Path, float]]:
-    model = TimbreModel("insnotes")
+    model = TimbreModel("timbre")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO)
     embeddings = np.stack([model.embed_file(p) for p in files])  # [files, 16]
     order, similarities = model.rank(model.embed_file(query), embeddings)

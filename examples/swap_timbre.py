@@ -15,7 +15,7 @@ from v3music import TimbreModel, cosine_similarity, timbre_swap_file_to_file
 
 
 def main(a: Path, b: Path, out: Path) -> Path:
-    model = TimbreModel("insnotes")  # load once, reuse for many swaps
+    model = TimbreModel("timbre")  # load once, reuse for many swaps
     timbre_swap_file_to_file(a, b, out, model=model)
     result = model.embed_file(out)
     to_a, to_b = (float(cosine_similarity(model.embed_file(p), result)) for p in (a, b))

@@ -76,7 +76,7 @@ def test_readme_timbre_commands_run_on_the_bundled_examples(tmp_path: Path, monk
             assert (tmp_path / "melody_as_flute.wav").stat().st_size > 100_000
             assert (tmp_path / "swap.png").read_bytes()[:4] == b"\x89PNG"
         else:  # the viola (prog041) sounds closest to the violin
-            first = re.search(r"^\s*1\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.M)
+            first = re.search(r"^\s*1\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.MULTILINE)
             assert first is not None and first.group(1).endswith("prog041.flac"), result.stdout
 
 
@@ -87,4 +87,4 @@ def test_readme_python_snippets_run(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     for snippet in snippets:
         code = snippet.replace('"melody_as_flute.wav"', repr(str(tmp_path / "melody_as_flute.wav")))
-        exec(compile(code, "README.md", "exec"), {})
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 -- the README snippets are the test subject

@@ -24,7 +24,7 @@ SR = 16000
 
 @pytest.fixture(scope="module")
 def tm() -> TimbreModel:
-    return TimbreModel("insnotes")
+    return TimbreModel("timbre")
 
 
 def _melody(seed: int, program: int, seconds: float = 5.0, sr: int = SR) -> tuple[list, np.ndarray]:
@@ -212,7 +212,7 @@ def test_cli_similar_ranks_and_skips_unreadable_files(tmp_path: Path) -> None:
     sf.write(query, _melody(8, 40, seconds=4.0)[1], SR)
     result = CliRunner().invoke(cli, ["timbre-similar", str(query), str(folder)])
     assert result.exit_code == 0, result.output
-    lines = re.findall(r"^\s*\d+\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.M)
+    lines = re.findall(r"^\s*\d+\s+[+-]\d\.\d{3}\s+(\S+)$", result.stdout, flags=re.MULTILINE)
     assert len(lines) == 3 and lines[0].endswith("violin2.wav")
     assert "Warning: skipped" in result.stderr and "notes.wav: not a readable audio file" in result.stderr
 

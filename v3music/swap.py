@@ -27,7 +27,7 @@ from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
 from .notes import EncodedNotes
-from .timbre import TimbreModel
+from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
 __all__ = ["SWAP_METHODS", "swap_gains", "timbre_swap", "timbre_swap_file", "timbre_swap_file_to_file"]
 
@@ -138,7 +138,7 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     sr_b : float, optional
         Sample rate of ``b`` in Hz.
     model : TimbreModel, path or str, optional
-        A loaded :class:`TimbreModel`, a checkpoint file or a shipped name (default ``insnotes``).
+        A loaded :class:`TimbreModel`, a checkpoint file or a shipped name (default ``timbre``).
     method : str
         ``"filter"`` (default) or ``"griffinlim"`` (see the module docstring).
     out_sr : int, optional
@@ -162,7 +162,7 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     """
     if method not in SWAP_METHODS:
         raise InputError(f"swap method {method!r} is not one of {', '.join(SWAP_METHODS)}")
-    tm = model if isinstance(model, TimbreModel) else TimbreModel(model or "insnotes")
+    tm = model if isinstance(model, TimbreModel) else TimbreModel(model or DEFAULT_CHECKPOINT)
     sr_b = sr if sr_b is None else sr_b
     mono_a = _check_length(np.asarray(a), sr, where_a)
     style_b = tm.embed(_check_length(np.asarray(b), sr_b, where_b), sr_b, where=where_b)

@@ -27,7 +27,7 @@ __all__ = [
     "timbre_embedding_file",
 ]
 
-DEFAULT_CHECKPOINT = "insnotes"
+DEFAULT_CHECKPOINT = "timbre"
 WINDOW_SECONDS = 120.0
 CONTEXT_SECONDS = 4.0
 
