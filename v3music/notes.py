@@ -8,11 +8,13 @@ style vector of each note.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from v3.checkpoint import LoadedModel
+from v3.adapters import find_checkpoint
+from v3.checkpoint import LoadedModel, load_model
 from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments
@@ -95,6 +97,18 @@ class NoteEncoder:
         self.onset_sensitivity = onset_sensitivity
         self.min_note_seconds = min_note_seconds
         self.silence_db = silence_db
+
+    @classmethod
+    def load(cls, model: LoadedModel | Path | str, *, device: str = "cpu", **settings: float) -> NoteEncoder:
+        """A NoteEncoder for a loaded model, a checkpoint file or a shipped checkpoint name.
+
+        ``settings`` are the keyword arguments of the constructor.
+        """
+        from v3.trainer import resolve_device
+
+        loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
+                                                                         device=resolve_device(device))
+        return cls(loaded, **settings)
 
     @property
     def sample_rate(self) -> int:

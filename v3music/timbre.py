@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from v3.adapters import find_checkpoint
-from v3.checkpoint import LoadedModel, load_model
+from v3.checkpoint import LoadedModel
 from v3.errors import InputError
 
 from .audio import AudioWindows, check_audio
@@ -67,12 +66,8 @@ class TimbreModel:
 
     def __init__(self, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT, *, device: str = "cpu",
                  onset_sensitivity: float = 0.5, min_note_seconds: float = 0.05, silence_db: float = 40.0) -> None:
-        from v3.trainer import resolve_device
-
-        loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
-                                                                         device=resolve_device(device))
-        self.notes = NoteEncoder(loaded, onset_sensitivity=onset_sensitivity, min_note_seconds=min_note_seconds,
-                                 silence_db=silence_db)
+        self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
+                                      min_note_seconds=min_note_seconds, silence_db=silence_db)
 
     @property
     def sample_rate(self) -> int:

@@ -22,8 +22,7 @@ import numpy as np
 import pretty_midi
 import torch
 
-from v3.adapters import find_checkpoint
-from v3.checkpoint import LoadedModel, load_model
+from v3.checkpoint import LoadedModel
 from v3.errors import InputError
 from v3.fileio import atomic_write
 
@@ -138,8 +137,9 @@ class Transcriber:
 
     Examples
     --------
-    >>> t = Transcriber()  # doctest: +SKIP
-    >>> t.transcribe_file("song.wav").notes[:2]  # doctest: +SKIP
+    >>> transcriber = Transcriber()
+    >>> [n.pitch for n in transcriber.transcribe_file("examples/melody.flac").notes[:4]]
+    [64, 64, 65, 67]
     """
 
     def __init__(
@@ -151,13 +151,9 @@ class Transcriber:
         min_note_seconds: float = 0.05,
         silence_db: float = 40.0,
     ) -> None:
-        from v3.trainer import resolve_device
-
-        loaded = model if isinstance(model, LoadedModel) else load_model(find_checkpoint(model),
-                                                                         device=resolve_device(device))
-        self.notes = NoteEncoder(loaded, onset_sensitivity=onset_sensitivity, min_note_seconds=min_note_seconds,
-                                 silence_db=silence_db)
-        self.loaded = loaded
+        self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
+                                      min_note_seconds=min_note_seconds, silence_db=silence_db)
+        self.loaded = self.notes.loaded
         self.config: MusicConfig = self.notes.config
         self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
         if self.atom_pitch.size == 0 or (self.atom_pitch < 0).all():
