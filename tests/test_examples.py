@@ -64,3 +64,17 @@ def test_rank_by_timbre_puts_the_viola_next_to_the_violin() -> None:
     ranking = _load("rank_by_timbre").main(ROOT / "examples" / "melody.flac", ROOT / "examples" / "insnotes-mini")
     assert ranking[0][0].name == "prog041.flac"  # viola
     assert [s for _, s in ranking] == sorted((s for _, s in ranking), reverse=True)
+
+
+def test_read_and_recolor_keeps_the_digits_and_takes_the_gold_ink(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    digits = ROOT / "examples" / "digits"
+    read = _load("read_and_recolor").main(digits / "blue.png", digits / "gold.png", tmp_path / "out.png")
+    truth = "9615273048"  # the bundled blue strip (test handwriting), from its manifest
+    assert sum(x == y for x, y in zip(read["out"], truth)) >= 8, read
+    rgb = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"), dtype=np.float64)
+    ink = rgb[rgb.min(axis=2) < 200].mean(axis=0)  # pixels that are not paper
+    gold, blue = np.array([255.0, 215.0, 0.0]), np.array([0.0, 0.0, 255.0])
+    assert np.linalg.norm(ink - gold) < np.linalg.norm(ink - blue), ink

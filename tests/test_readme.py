@@ -88,3 +88,19 @@ def test_readme_python_snippets_run(tmp_path: Path, monkeypatch) -> None:
     for snippet in snippets:
         code = snippet.replace('"melody_as_flute.wav"', repr(str(tmp_path / "melody_as_flute.wav")))
         exec(compile(code, "README.md", "exec"), {})  # noqa: S102 -- the README snippets are the test subject
+
+
+def test_readme_vision_commands_run_on_the_bundled_strips(tmp_path: Path, monkeypatch) -> None:
+    commands = [c for c in _code_blocks() if c.startswith("v3 vision read examples/")]
+    assert len(commands) == 1
+    lines = commands[0].splitlines()
+    _, result = _run_v3(lines[0], tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "4615273043" in result.output and "3121697654" in result.output  # the README's stated readings
+    _, result = _run_v3(lines[1], tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    ours, shipped = (np.asarray(Image.open(p).convert("RGB"), dtype=np.int16)
+                     for p in (tmp_path / "recolor.png", ROOT / "docs" / "images" / "recolor.png"))
+    assert ours.shape == shipped.shape and np.abs(ours - shipped).max() <= 2  # the README picture is this output
