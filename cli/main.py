@@ -264,6 +264,38 @@ def melodies_command(out_dir: Path, programs: str | None, files_per_program: int
     click.echo(f"wrote {len(chosen) * files_per_program} files and {manifest}")
 
 
+@make_data_group.command("notes")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--programs", default=None,
+              help="Comma-separated GM programs (default: 36 training programs; the benchmark's are left out).")
+@click.option("--low", type=click.IntRange(0, 127), default=36, show_default=True, help="Lowest MIDI pitch.")
+@click.option("--high", type=click.IntRange(0, 127), default=84, show_default=True, help="Highest MIDI pitch.")
+@click.option("--cycles", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Times each program plays every pitch of the range (1 s per note).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the note orders and velocities.")
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Any .sf2 file (default: TimGM6mb.sf2 shipped with pretty_midi).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@reports_errors
+def notes_command(out_dir: Path, programs: str | None, low: int, high: int, cycles: int, seed: int,
+                  soundfont: Path | None, quiet: bool) -> None:
+    """Render every pitch of a range as aligned 1 s notes in random order (InsNotes layout, wider range).
+
+    Example: v3 music make-data notes data/notes-train --low 36 --high 84 --programs 64,19,21 --seed 0
+    """
+    from v3music.melodies import MELODY_TRAIN_PROGRAMS, make_note_grid
+
+    chosen: tuple[int, ...] = MELODY_TRAIN_PROGRAMS
+    if programs:
+        try:
+            chosen = tuple(int(p) for p in programs.split(","))
+        except ValueError as exc:
+            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
+    manifest = make_note_grid(out_dir, programs=chosen, low=low, high=high, cycles=cycles, seed=seed,
+                              soundfont=soundfont, progress=not quiet)
+    click.echo(f"wrote {len(chosen)} files and {manifest}")
+
+
 def _register_domain_groups() -> None:
     """Attach the command groups of the domain packages (kept in their own modules)."""
     from .timbre import timbre_embed_command, timbre_similar_command, timbre_swap_command

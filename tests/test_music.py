@@ -205,3 +205,19 @@ def test_random_samples_draw_distinct_notes_of_one_file(tiny_insnotes: Path) -> 
     assert not torch.equal(shuffled.samples, consecutive.samples)
     again = adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=6, sample_notes="random"))
     assert torch.equal(shuffled.samples, again.samples)  # deterministic
+
+
+def test_make_data_notes_renders_every_pitch_once_per_cycle(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from v3_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["music", "make-data", "notes", str(tmp_path / "grid"), "--programs", "0,40",
+                                      "--low", "60", "--high", "63", "--cycles", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    files = json.loads((tmp_path / "grid" / "manifest.json").read_text())["files"]
+    assert [f["program"] for f in files] == [0, 40]
+    for f in files:
+        assert sorted(f["pitches"][:4]) == sorted(f["pitches"][4:]) == [60, 61, 62, 63]
+        assert f["onsets"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]

@@ -22,7 +22,7 @@ from v3.fileio import atomic_write
 
 from .synth import _resolve_soundfont, _soundfont_bytes, _write_wav, render_midi, write_manifest
 
-__all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "melody_midi", "random_melody"]
+__all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "make_note_grid", "melody_midi", "random_melody"]
 
 log = logging.getLogger(__name__)
 
@@ -199,3 +199,75 @@ def make_melodies(
             "sounding_pitches": [None] * len(notes),
         })
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path)
+
+
+def make_note_grid(
+    out_dir: Path | str,
+    *,
+    programs: Sequence[int] = MELODY_TRAIN_PROGRAMS,
+    low: int = 36,
+    high: int = 84,
+    cycles: int = 2,
+    seed: int = 0,
+    soundfont: Path | str | None = None,
+    sr: int = 16000,
+    progress: bool = False,
+) -> Path:
+    """Render every pitch of a range as a 1 s note, in a random order, once per cycle, per program.
+
+    The InsNotes layout (notes aligned to whole seconds, note-off at 0.95 s)
+    widened to a range of pitches: each cycle is a new random permutation of
+    ``low..high``, velocities 60-120, each file normalised to a peak of 0.9.
+    File ``progPPP.wav`` per program, and the manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = make_note_grid(tempfile.mkdtemp(), programs=(0,), low=60, high=62, cycles=1)
+    >>> import json; sorted(json.loads(m.read_text())["files"][0]["pitches"])
+    [60, 61, 62]
+    """
+    if not 0 <= low <= high <= 127:
+        raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
+    if cycles < 1:
+        raise ConfigError(f"cycles={cycles} must be >= 1")
+    if not programs or not all(0 <= int(p) <= 127 for p in programs):
+        raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
+    sf_path = _resolve_soundfont(soundfont)
+    _soundfont_bytes(sf_path)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
+    iterator: Any = [int(p) for p in programs]
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="notes", unit="program")
+    entries = []
+    for program in iterator:
+        rng = np.random.default_rng([int(seed), program])
+        pitches = np.concatenate([rng.permutation(np.arange(low, high + 1)) for _ in range(cycles)])
+        velocities = rng.integers(60, 121, size=len(pitches))
+        notes = [(float(k), float(k) + 0.95, int(p), int(v)) for k, (p, v) in enumerate(zip(pitches, velocities))]
+        audio = render_midi(melody_midi(notes, program), soundfont=sf_path, sr=sr)
+        n = len(notes) * sr
+        audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
+        audio = (audio * 0.9 / max(float(np.abs(audio).max()), 1e-6)).astype(np.float32)
+        name = f"prog{program:03d}.wav"
+        try:
+            atomic_write(out / name, functools.partial(_write_wav, audio=audio, sr=sr))
+        except (OSError, sf.LibsndfileError) as exc:
+            raise DataError(f"{out / name}: cannot be written ({exc})") from exc
+        entries.append({
+            "path": name,
+            "program": program,
+            "instrument": pretty_midi.program_to_instrument_name(program),
+            "onsets": [n_[0] for n_ in notes],
+            "offsets": [n_[1] for n_ in notes],
+            "pitches": [n_[2] for n_ in notes],
+            "velocities": [n_[3] for n_ in notes],
+            "sounding_pitches": [None] * len(notes),
+        })
+    return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path, note_seconds=1.0)
