@@ -57,7 +57,11 @@ def timbre_embed_command(inputs: tuple[Path, ...], out: Path, checkpoint: str, d
                                                  disable=len(inputs) == 1)]
     matrix = np.stack(embeddings).astype(np.float32)
     if out.suffix.lower() == ".npy":
-        atomic_write(out, lambda tmp: np.save(tmp.open("wb"), matrix))
+        def write_npy(tmp: Path) -> None:
+            with tmp.open("wb") as fh:  # closed (flushed) before atomic_write renames it
+                np.save(fh, matrix)
+
+        atomic_write(out, write_npy)
     else:
         doc = {"checkpoint": checkpoint, "dim": int(matrix.shape[1]),
                "files": [str(p) for p in inputs], "embeddings": matrix.round(6).tolist()}
