@@ -188,14 +188,15 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     sr_a = round(sr)
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
     hop = n_fft // 4
-    spec = _stft(mono_a, n_fft, hop)
+    spec = _stft(np.pad(mono_a, (0, max(0, n_fft - len(mono_a)))), n_fft, hop)  # the STFT needs >= n_fft / 2
     frame_rate = sr_a / hop
     curves = _note_curves(swap_gains(tm, notes_a, style_b), notes_a, model_sr=fe.sample_rate,
                           n_frames=spec.shape[1], frame_rate=frame_rate,
                           fragment_seconds=tm.notes.config.fragment_seconds)
     log_gain = _bins_to_stft(curves, fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=sr_a,
                              n_fft=n_fft)
-    out = _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=len(mono_a), method=method)
+    out = _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=max(len(mono_a), n_fft),
+                        method=method)[: len(mono_a)]
     if out_sr is not None and out_sr != sr_a:
         out = soxr.resample(out, sr_a, out_sr)
     peak = float(np.abs(out).max()) if out.size else 0.0
