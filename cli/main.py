@@ -198,6 +198,19 @@ def make_data_group() -> None:
     """Render training/evaluation data with a SoundFont."""
 
 
+def _parse_programs(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """``--programs "0,40,73"`` -> (0, 40, 73); ``default`` when not given."""
+    if not text:
+        return default
+    try:
+        chosen = tuple(int(p) for p in text.split(","))
+    except ValueError as exc:
+        raise V3ClickError(f"--programs {text!r}: expected comma-separated integers") from exc
+    if not all(0 <= p <= 127 for p in chosen):
+        raise V3ClickError(f"--programs {text!r}: GM programs are 0-127")
+    return chosen
+
+
 @make_data_group.command("insnotes")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--ood", is_flag=True, help="Render the out-of-distribution programs 0, 4, 73, 78 instead.")
@@ -217,14 +230,7 @@ def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int
     """
     from v3music.synth import INSNOTES_OOD_PROGRAMS, INSNOTES_PROGRAMS, make_insnotes
 
-    chosen: tuple[int, ...] = INSNOTES_OOD_PROGRAMS if ood else INSNOTES_PROGRAMS
-    if programs:
-        try:
-            chosen = tuple(int(p) for p in programs.split(","))
-        except ValueError as exc:
-            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
-        if not all(0 <= p <= 127 for p in chosen):
-            raise V3ClickError(f"--programs {programs!r}: GM programs are 0-127")
+    chosen = _parse_programs(programs, INSNOTES_OOD_PROGRAMS if ood else INSNOTES_PROGRAMS)
     manifest = make_insnotes(out_dir, programs=chosen, n_cycles=cycles, seed=seed, soundfont=soundfont,
                              progress=not quiet)
     click.echo(f"wrote {len(chosen)} files and {manifest}")
@@ -253,12 +259,7 @@ def melodies_command(out_dir: Path, programs: str | None, files_per_program: int
     """
     from v3music.melodies import MELODY_TRAIN_PROGRAMS, make_melodies
 
-    chosen: tuple[int, ...] = MELODY_TRAIN_PROGRAMS
-    if programs:
-        try:
-            chosen = tuple(int(p) for p in programs.split(","))
-        except ValueError as exc:
-            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
+    chosen = _parse_programs(programs, MELODY_TRAIN_PROGRAMS)
     manifest = make_melodies(out_dir, programs=chosen, files_per_program=files_per_program, seconds=seconds,
                              low=low, high=high, seed=seed, soundfont=soundfont, progress=not quiet)
     click.echo(f"wrote {len(chosen) * files_per_program} files and {manifest}")
@@ -285,12 +286,7 @@ def notes_command(out_dir: Path, programs: str | None, low: int, high: int, cycl
     """
     from v3music.melodies import MELODY_TRAIN_PROGRAMS, make_note_grid
 
-    chosen: tuple[int, ...] = MELODY_TRAIN_PROGRAMS
-    if programs:
-        try:
-            chosen = tuple(int(p) for p in programs.split(","))
-        except ValueError as exc:
-            raise V3ClickError(f"--programs {programs!r}: expected comma-separated integers") from exc
+    chosen = _parse_programs(programs, MELODY_TRAIN_PROGRAMS)
     manifest = make_note_grid(out_dir, programs=chosen, low=low, high=high, cycles=cycles, seed=seed,
                               soundfont=soundfont, progress=not quiet)
     click.echo(f"wrote {len(chosen)} files and {manifest}")

@@ -111,6 +111,51 @@ def melody_midi(notes: Sequence[tuple[float, float, int, int]], program: int) ->
     return pm
 
 
+def _prepare_output(out_dir: Path | str, programs: Sequence[int], low: int, high: int,
+                    soundfont: Path | str | None) -> tuple[Path, Path]:
+    """Validate a pitch range and programs, check the SoundFont, create the folder; return (folder, SoundFont)."""
+    if not 0 <= low <= high <= 127:
+        raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
+    if not programs or not all(0 <= int(p) <= 127 for p in programs):
+        raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
+    sf_path = _resolve_soundfont(soundfont)
+    _soundfont_bytes(sf_path)  # fail early on a bad SoundFont
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
+    return out, sf_path
+
+
+def _write_file(out: Path, name: str, audio: np.ndarray, sr: int, program: int,
+                notes: Sequence[tuple[float, float, int, int]]) -> dict[str, Any]:
+    """Write one rendered file (atomically) and return its manifest entry."""
+    try:
+        atomic_write(out / name, functools.partial(_write_wav, audio=audio.astype(np.float32), sr=sr))
+    except (OSError, sf.LibsndfileError) as exc:
+        raise DataError(f"{out / name}: cannot be written ({exc})") from exc
+    return {
+        "path": name,
+        "program": program,
+        "instrument": pretty_midi.program_to_instrument_name(program),
+        "onsets": [n[0] for n in notes],
+        "offsets": [n[1] for n in notes],
+        "pitches": [n[2] for n in notes],
+        "velocities": [n[3] for n in notes],
+        "sounding_pitches": [None] * len(notes),
+    }
+
+
+def _progress(items: list[Any], show: bool, desc: str, unit: str) -> Any:
+    """``items``, wrapped in a tqdm bar when ``show``."""
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit=unit)
+
+
 def make_melodies(
     out_dir: Path | str,
     *,
@@ -155,27 +200,12 @@ def make_melodies(
     Path
         The manifest.
     """
-    if not 0 <= low <= high <= 127:
-        raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
     if files_per_program < 1 or seconds <= 1.0:
         raise ConfigError("files_per_program must be >= 1 and seconds > 1")
-    if not programs or not all(0 <= int(p) <= 127 for p in programs):
-        raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
-    sf_path = _resolve_soundfont(soundfont)
-    _soundfont_bytes(sf_path)  # fail early on a bad SoundFont
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
+    out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
     jobs = [(int(p), k) for p in programs for k in range(files_per_program)]
-    iterator: Any = jobs
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(jobs, desc="melodies", unit="file")
     entries = []
-    for index, (program, k) in enumerate(iterator):
+    for index, (program, k) in enumerate(_progress(jobs, progress, "melodies", "file")):
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(program, k)))
         notes = random_melody(rng, low=low, high=high, seconds=seconds)
         audio = render_midi(melody_midi(notes, program), soundfont=sf_path, sr=sr)
@@ -183,21 +213,7 @@ def make_melodies(
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak > 0.99:
             audio = audio * (0.9 / peak)
-        name = f"mel{index:03d}_prog{program:03d}.wav"
-        try:
-            atomic_write(out / name, functools.partial(_write_wav, audio=audio.astype(np.float32), sr=sr))
-        except (OSError, sf.LibsndfileError) as exc:
-            raise DataError(f"{out / name}: cannot be written ({exc})") from exc
-        entries.append({
-            "path": name,
-            "program": program,
-            "instrument": pretty_midi.program_to_instrument_name(program),
-            "onsets": [n[0] for n in notes],
-            "offsets": [n[1] for n in notes],
-            "pitches": [n[2] for n in notes],
-            "velocities": [n[3] for n in notes],
-            "sounding_pitches": [None] * len(notes),
-        })
+        entries.append(_write_file(out, f"mel{index:03d}_prog{program:03d}.wav", audio, sr, program, notes))
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path)
 
 
@@ -227,26 +243,11 @@ def make_note_grid(
     >>> import json; sorted(json.loads(m.read_text())["files"][0]["pitches"])
     [60, 61, 62]
     """
-    if not 0 <= low <= high <= 127:
-        raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
     if cycles < 1:
         raise ConfigError(f"cycles={cycles} must be >= 1")
-    if not programs or not all(0 <= int(p) <= 127 for p in programs):
-        raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
-    sf_path = _resolve_soundfont(soundfont)
-    _soundfont_bytes(sf_path)
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
-    iterator: Any = [int(p) for p in programs]
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc="notes", unit="program")
+    out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
     entries = []
-    for program in iterator:
+    for program in _progress([int(p) for p in programs], progress, "notes", "program"):
         rng = np.random.default_rng([int(seed), program])
         pitches = np.concatenate([rng.permutation(np.arange(low, high + 1)) for _ in range(cycles)])
         velocities = rng.integers(60, 121, size=len(pitches))
@@ -254,20 +255,6 @@ def make_note_grid(
         audio = render_midi(melody_midi(notes, program), soundfont=sf_path, sr=sr)
         n = len(notes) * sr
         audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
-        audio = (audio * 0.9 / max(float(np.abs(audio).max()), 1e-6)).astype(np.float32)
-        name = f"prog{program:03d}.wav"
-        try:
-            atomic_write(out / name, functools.partial(_write_wav, audio=audio, sr=sr))
-        except (OSError, sf.LibsndfileError) as exc:
-            raise DataError(f"{out / name}: cannot be written ({exc})") from exc
-        entries.append({
-            "path": name,
-            "program": program,
-            "instrument": pretty_midi.program_to_instrument_name(program),
-            "onsets": [n_[0] for n_ in notes],
-            "offsets": [n_[1] for n_ in notes],
-            "pitches": [n_[2] for n_ in notes],
-            "velocities": [n_[3] for n_ in notes],
-            "sounding_pitches": [None] * len(notes),
-        })
+        audio = audio * 0.9 / max(float(np.abs(audio).max()), 1e-6)
+        entries.append(_write_file(out, f"prog{program:03d}.wav", audio, sr, program, notes))
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path, note_seconds=1.0)
