@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from v3.errors import V3Error
 
-__all__ = ["V3ClickError", "reports_errors"]
+__all__ = ["V3ClickError", "check_output_path", "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,6 +20,17 @@ class V3ClickError(click.ClickException):
     """A user error: printed as ``Error: <message>``, exit status 2."""
 
     exit_code = 2
+
+
+def check_output_path(path: Path, overwrite: bool) -> None:
+    """Check an output file path before any work, so a failing command leaves no output behind.
+
+    Raises V3ClickError when ``path`` exists (without ``overwrite``) or its folder does not.
+    """
+    if path.exists() and not overwrite:
+        raise V3ClickError(f"{path}: already exists (use --overwrite to replace it)")
+    if not path.parent.is_dir():
+        raise V3ClickError(f"{path}: folder {path.parent} does not exist")
 
 
 def reports_errors(func: F) -> F:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import V3ClickError, reports_errors
+from .errors import V3ClickError, check_output_path, reports_errors
 
 if TYPE_CHECKING:
     from v3music.timbre import TimbreModel
@@ -18,11 +18,6 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".opus")
 _checkpoint_option = click.option("--checkpoint", default="timbre", show_default=True,
                                   help="A music checkpoint file or the name of a shipped one.")
 _device_option = click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
-
-
-def _refuse_existing(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise V3ClickError(f"{path}: already exists (use --overwrite to replace it)")
 
 
 @click.command("timbre-embed")
@@ -51,7 +46,7 @@ def timbre_embed_command(inputs: tuple[Path, ...], out: Path, checkpoint: str, d
 
     if out.suffix.lower() not in (".npy", ".json"):
         raise V3ClickError(f"{out}: the output must end in .npy or .json")
-    _refuse_existing(out, overwrite)
+    check_output_path(out, overwrite)
     tm = TimbreModel(checkpoint, device=device)
     embeddings = [tm.embed_file(p) for p in tqdm(inputs, desc="timbre-embed", unit="file",
                                                  disable=len(inputs) == 1)]
@@ -154,9 +149,9 @@ def timbre_swap_command(a: Path, b: Path, out: Path | None, out_sr: int | None, 
     target = out if out is not None else Path.cwd() / f"{a.stem}_as_{b.stem}.wav"
     if target.suffix.lower() != ".wav":
         raise V3ClickError(f"{target}: the output must be a .wav file")
-    _refuse_existing(target, overwrite)
+    check_output_path(target, overwrite)
     if plot is not None:
-        _refuse_existing(plot, overwrite)
+        check_output_path(plot, overwrite)
     tm = TimbreModel(checkpoint, device=device)
     timbre_swap_file_to_file(a, b, target, model=tm, method=method, out_sr=out_sr)
     if plot is not None:

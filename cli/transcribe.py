@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .errors import V3ClickError, reports_errors
+from .errors import V3ClickError, check_output_path, reports_errors
 
 
 def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> list[Path]:
@@ -24,9 +24,12 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
         targets = [out / f"{p.stem}.mid" for p in inputs]
         if len({t.name for t in targets}) < len(targets):
             raise V3ClickError("two inputs have the same file name stem; their MIDI files would collide")
-    for t in targets:
-        if t.exists() and not overwrite:
-            raise V3ClickError(f"{t}: already exists (use --overwrite to replace it)")
+    if len(inputs) == 1:
+        check_output_path(targets[0], overwrite)
+    else:  # the folder is created later, if need be
+        for t in targets:
+            if t.exists() and not overwrite:
+                raise V3ClickError(f"{t}: already exists (use --overwrite to replace it)")
     return targets
 
 
@@ -70,8 +73,8 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
         raise V3ClickError("--notes and --plot take one input at a time")
     targets = _outputs(inputs, out, overwrite)
     for extra in (notes_csv, plot):
-        if extra is not None and extra.exists() and not overwrite:
-            raise V3ClickError(f"{extra}: already exists (use --overwrite to replace it)")
+        if extra is not None:
+            check_output_path(extra, overwrite)
     transcriber = Transcriber(checkpoint, device=device, onset_sensitivity=onset_sensitivity,
                               min_note_seconds=min_note)
     if len(inputs) > 1:

@@ -241,3 +241,12 @@ def test_cli_swap_bad_input_is_one_line_exit_2(case: str, wavs, tmp_path: Path) 
     assert result.exit_code == 2, result.output
     assert len(result.output.strip().splitlines()) == 1 and expected in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_cli_swap_checks_the_plot_folder_before_writing_anything(wavs, tmp_path: Path) -> None:
+    a, b = wavs
+    out = tmp_path / "out.wav"
+    result = CliRunner().invoke(cli, ["timbre-swap", str(a), str(b), "-o", str(out),
+                                      "--plot", str(tmp_path / "missing" / "swap.png")])
+    assert result.exit_code == 2 and "missing does not exist" in result.output
+    assert not out.exists()

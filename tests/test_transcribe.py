@@ -183,3 +183,14 @@ def test_windowed_reading_gives_the_same_notes(oboe, monkeypatch) -> None:
     # within mir_eval's 50 ms onset tolerance (measured 38 ms at most with these very
     # short windows: onset peak-picking normalises per window)
     assert max(abs(a.onset - b.onset) for a, b in zip(windowed.notes, whole.notes)) < 0.05
+
+
+def test_missing_plot_folder_fails_before_any_output(tmp_path) -> None:
+    from click.testing import CliRunner
+    from v3_cli.main import cli
+
+    out = tmp_path / "melody.mid"
+    result = CliRunner().invoke(cli, ["transcribe", "examples/melody.flac", "-o", str(out),
+                                      "--plot", str(tmp_path / "missing" / "roll.png")])
+    assert result.exit_code == 2 and "missing does not exist" in result.output
+    assert not out.exists()
