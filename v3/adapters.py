@@ -47,6 +47,39 @@ class Adapter(ABC):
     Subclasses set ``name`` and ``description`` and implement the abstract
     methods. ``adapter_config`` arguments are the adapter's own typed settings,
     as returned by :meth:`parse_config`.
+
+    Examples
+    --------
+    A domain of 4-dim vectors (like ``tests/toy_adapter.py``), registered in
+    this process; a package would name it in its ``v3.adapters`` entry points.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> from v3 import Adapter, FragmentDataset, get_adapter, register_adapter
+    >>> from v3.config import ExperimentConfig, ModelConfig
+    >>> @register_adapter
+    ... class Vectors(Adapter):
+    ...     name = "vectors"
+    ...     description = "4-dim vectors: content prototype + style offset"
+    ...     def default_config(self):
+    ...         return ExperimentConfig(adapter=self.name, model=ModelConfig(content_dim=2, style_dim=2),
+    ...                                 adapter_config={"dim": 4})
+    ...     def parse_config(self, data):
+    ...         return {"dim": 4, **data}
+    ...     def fragment_shape(self, adapter_config):
+    ...         return (adapter_config["dim"],)
+    ...     def build_backbones(self, adapter_config, model_config):
+    ...         dim = adapter_config["dim"]
+    ...         encoder = nn.Linear(dim, 8)  # has out_features = 8, as the core requires
+    ...         return encoder, nn.Linear(model_config.content_dim + model_config.style_dim, dim)
+    ...     def load_dataset(self, data_dir, adapter_config):
+    ...         x = torch.randn(8, adapter_config["dim"])  # 4 samples of F = 2 fragments
+    ...         labels = torch.tensor([0, 1] * 4)
+    ...         return FragmentDataset(x, torch.arange(8).reshape(4, 2), labels, labels)
+    >>> adapter = get_adapter("vectors")
+    >>> cfg = adapter.parse_config(adapter.default_config().adapter_config)
+    >>> adapter.fragment_shape(cfg), adapter.load_dataset("unused", cfg).batch(torch.tensor([0]))[0].shape
+    ((4,), torch.Size([1, 2, 4]))
     """
 
     name: ClassVar[str] = ""
@@ -99,7 +132,35 @@ class Adapter(ABC):
 
 
 def register_adapter(adapter_class: type[Adapter]) -> type[Adapter]:
-    """Register an adapter class in this process (usable as a class decorator)."""
+    """Register an adapter class in this process (usable as a class decorator).
+
+    Parameters
+    ----------
+    adapter_class : type of Adapter
+        A subclass with a non-empty ``name``; it replaces any adapter
+        registered or installed under that name.
+
+    Returns
+    -------
+    type of Adapter
+        ``adapter_class`` itself.
+
+    Raises
+    ------
+    AdapterError
+        The class has no name.
+
+    Examples
+    --------
+    See :class:`Adapter` for a complete adapter. A class without a name is refused:
+
+    >>> class Unnamed(Adapter):
+    ...     pass
+    >>> register_adapter(Unnamed)
+    Traceback (most recent call last):
+    ...
+    v3.errors.AdapterError: Unnamed has no name
+    """
     if not adapter_class.name:
         raise AdapterError(f"{adapter_class.__qualname__} has no name")
     _registered[adapter_class.name] = adapter_class
@@ -107,7 +168,18 @@ def register_adapter(adapter_class: type[Adapter]) -> type[Adapter]:
 
 
 def available_adapters() -> dict[str, str]:
-    """Names of the installed and registered adapters, mapped to where they come from."""
+    """Names of the installed and registered adapters, mapped to where they come from.
+
+    Returns
+    -------
+    dict of str to str
+        Adapter name -> ``"module:Class"``, sorted by name.
+
+    Examples
+    --------
+    >>> available_adapters()["music"]
+    'v3music.adapter:MusicAdapter'
+    """
     found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     found.update({name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in _registered.items()})
     return dict(sorted(found.items()))
@@ -116,10 +188,25 @@ def available_adapters() -> dict[str, str]:
 def get_adapter(name: str) -> Adapter:
     """Instantiate the adapter called ``name``.
 
+    Parameters
+    ----------
+    name : str
+        A name listed by :func:`available_adapters`.
+
+    Returns
+    -------
+    Adapter
+
     Raises
     ------
     AdapterError
         If no adapter has that name or its plugin fails to import.
+
+    Examples
+    --------
+    >>> adapter = get_adapter("music")
+    >>> adapter.fragment_shape(adapter.parse_config({}))  # (n_bins, frames)
+    (144, 2)
     """
     if name in _registered:
         return _registered[name]()
@@ -139,10 +226,25 @@ def get_adapter(name: str) -> Adapter:
 def find_checkpoint(spec: str | Path) -> Path:
     """Resolve a checkpoint given as a file path or as a shipped checkpoint's name.
 
+    Parameters
+    ----------
+    spec : str or Path
+        An existing file, or a name some installed adapter ships (e.g. ``"insnotes"``).
+
+    Returns
+    -------
+    Path
+        The checkpoint file.
+
     Raises
     ------
     CheckpointError
         Neither a file nor a name any installed adapter ships.
+
+    Examples
+    --------
+    >>> find_checkpoint("insnotes").name
+    'insnotes.pt'
     """
     from .errors import CheckpointError
 

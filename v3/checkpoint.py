@@ -134,7 +134,29 @@ def build_model(adapter: Adapter, config: ExperimentConfig) -> ContentStyleAutoe
 
 @dataclass
 class LoadedModel:
-    """A model ready for inference, with what its checkpoint says about it."""
+    """A model ready for inference, with what its checkpoint says about it.
+
+    Attributes
+    ----------
+    model : ContentStyleAutoencoder
+        In eval mode, on the device it was loaded to.
+    adapter : Adapter
+        The adapter named in the checkpoint's config.
+    config : ExperimentConfig
+        The configuration the model was trained with.
+    metadata : dict
+        JSON-able checkpoint metadata (``v3_version``, ``frontend``,
+        ``atom_labels``, ``content_names``, ...).
+    path : Path or None
+        The file it was loaded from.
+
+    Examples
+    --------
+    >>> from v3 import find_checkpoint, load_model
+    >>> loaded = load_model(find_checkpoint("insnotes"))
+    >>> loaded.adapter.name, loaded.config.model.quantizer.codebook_size, loaded.path.name
+    ('music', 12, 'insnotes.pt')
+    """
 
     model: ContentStyleAutoencoder
     adapter: Adapter
@@ -144,17 +166,44 @@ class LoadedModel:
 
     @property
     def atom_labels(self) -> list[int]:
-        """Label id named by each atom (-1 = unnamed), from the calibration set."""
+        """Label id named by each atom (-1 = unnamed), from the calibration set.
+
+        Examples
+        --------
+        >>> from v3 import find_checkpoint, load_model
+        >>> loaded = load_model(find_checkpoint("insnotes"))
+        >>> sorted(loaded.atom_labels) == list(range(60, 72))  # MIDI C4..B4, one per atom
+        True
+        """
         return [int(v) for v in self.metadata.get("atom_labels", [])]
 
 
 def load_model(path: Path | str, *, device: str | torch.device = "cpu") -> LoadedModel:
     """Load a checkpoint into a model in eval mode on ``device``.
 
+    Parameters
+    ----------
+    path : str or Path
+        A checkpoint file (see :func:`v3.adapters.find_checkpoint` for shipped names).
+    device : str or torch.device
+        Where the weights go (``"cpu"``, ``"cuda"``, ...).
+
+    Returns
+    -------
+    LoadedModel
+
     Raises
     ------
     CheckpointError
         The file is unusable or its weights do not fit the model its config describes.
+
+    Examples
+    --------
+    >>> from v3.adapters import find_checkpoint
+    >>> loaded = load_model(find_checkpoint("insnotes"))
+    >>> x = torch.zeros(1, 12, 144, 2)  # [B, F, n_bins, frames]: 12 note fragments
+    >>> loaded.model.encode(x).codes.shape
+    torch.Size([1, 12])
     """
     path = Path(path)
     ckpt = read_checkpoint(path)

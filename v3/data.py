@@ -39,6 +39,8 @@ class FragmentDataset:
     >>> import torch
     >>> ds = FragmentDataset(torch.zeros(4, 2), torch.tensor([[0, 1], [2, 3]]),
     ...                      torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
+    >>> len(ds), ds.fragment_shape, ds.fragments_per_sample
+    (2, (2,), 2)
     >>> x, mask = ds.batch(torch.tensor([1]))
     >>> x.shape, mask
     (torch.Size([1, 2, 2]), None)
@@ -80,7 +82,29 @@ class FragmentDataset:
         return int(self.samples.shape[1])
 
     def batch(self, sample_index: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Fragments [B, F, *fragment_shape] and mask [B, F] (or None) of some samples."""
+        """Fragments [B, F, *fragment_shape] and mask [B, F] (or None) of some samples.
+
+        Parameters
+        ----------
+        sample_index : Tensor[B] (int64)
+            Sample numbers (rows of ``samples``).
+
+        Returns
+        -------
+        fragments : Tensor[B, F, *fragment_shape]
+        mask : Tensor[B, F] (bool) or None
+            ``valid`` of those fragments; None when every fragment is valid.
+
+        Examples
+        --------
+        >>> import torch
+        >>> ds = FragmentDataset(torch.arange(8.0).reshape(4, 2), torch.tensor([[0, 1], [2, 3]]),
+        ...                      torch.zeros(4, dtype=torch.long), torch.zeros(4, dtype=torch.long),
+        ...                      valid=torch.tensor([True, True, True, False]))
+        >>> x, mask = ds.batch(torch.tensor([1, 0]))
+        >>> x[0].tolist(), mask.tolist()
+        ([[4.0, 5.0], [6.0, 7.0]], [[True, False], [True, True]])
+        """
         rows = self.samples[sample_index]
         mask = None if self.valid is None else self.valid[rows]
         return self.fragments[rows], mask

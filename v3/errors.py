@@ -20,7 +20,17 @@ __all__ = [
 
 
 class V3Error(Exception):
-    """Base class of all errors that v3 raises on purpose."""
+    """Base class of all errors that v3 raises on purpose.
+
+    Examples
+    --------
+    >>> from v3 import load_model
+    >>> try:
+    ...     load_model("missing.pt")
+    ... except V3Error as exc:
+    ...     print(type(exc).__name__, "-", exc)
+    CheckpointError - missing.pt: checkpoint file not found
+    """
 
 
 class InputError(V3Error, ValueError):

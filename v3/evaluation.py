@@ -71,6 +71,24 @@ def evaluate(
         checkpoint's stored atom names), ``per_style`` (the same per style
         label), ``disentanglement`` (kNN in all four directions, chance
         levels, PR-AUC).
+
+    Raises
+    ------
+    DataError
+        The data set carries no content labels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from v3 import FragmentDataset, find_checkpoint, load_model
+    >>> loaded = load_model(find_checkpoint("insnotes"))
+    >>> x = torch.randn(24, 144, 2, generator=torch.Generator().manual_seed(0))  # 24 fragments
+    >>> pitch = torch.arange(60, 72).repeat(2)  # MIDI content labels
+    >>> program = torch.tensor([0] * 12 + [41] * 12)  # style labels
+    >>> ds = FragmentDataset(x, torch.arange(24).reshape(2, 12), pitch, program)
+    >>> report = evaluate(loaded, ds)
+    >>> report["n_fragments"], report["codebook_size"], sorted(report["per_style"])
+    (24, 12, ['0', '41'])
     """
     content_labels = dataset.content_labels.numpy()
     style_labels = dataset.style_labels.numpy()
