@@ -96,7 +96,21 @@ class ContentStyleAutoencoder(nn.Module):
             )
 
     def encode(self, x: Tensor) -> Encoding:
-        """Encode fragments ``x`` [B, F, *fragment_shape] (see :class:`Encoding`)."""
+        """Encode fragments ``x`` [B, F, *fragment_shape] (see :class:`Encoding`).
+
+        Raises
+        ------
+        InputError
+            ``x`` is not [B, F, *fragment_shape].
+
+        Examples
+        --------
+        >>> model = ContentStyleAutoencoder(nn.Linear(6, 8), nn.Linear(4 + 3, 6), (6,),
+        ...                                 ModelConfig(content_dim=4, style_dim=3)).eval()
+        >>> enc = model.encode(torch.randn(5, 12, 6))  # 5 samples of 12 fragments
+        >>> enc.content.shape, enc.codes.shape, enc.style.shape
+        (torch.Size([5, 12, 4]), torch.Size([5, 12]), torch.Size([5, 12, 3]))
+        """
         self._check(x)
         b, f = x.shape[:2]
         features = self.encoder(x.reshape(b * f, *self.fragment_shape))
@@ -112,13 +126,41 @@ class ContentStyleAutoencoder(nn.Module):
         )
 
     def decode(self, quantized: Tensor, style: Tensor) -> Tensor:
-        """Decode content ``quantized`` [B, F, Dc] and ``style`` [B, F, Ds] to fragments."""
+        """Decode content ``quantized`` [B, F, Dc] and ``style`` [B, F, Ds] to fragments.
+
+        Returns
+        -------
+        Tensor[B, F, *fragment_shape]
+
+        Examples
+        --------
+        >>> model = ContentStyleAutoencoder(nn.Linear(6, 8), nn.Linear(4 + 3, 6), (6,),
+        ...                                 ModelConfig(content_dim=4, style_dim=3)).eval()
+        >>> enc = model.encode(torch.randn(5, 12, 6))
+        >>> swapped = model.decode(enc.quantized, enc.style.flip(0))  # content of each, style of another
+        >>> swapped.shape
+        torch.Size([5, 12, 6])
+        """
         b, f = quantized.shape[:2]
         joint = torch.cat([quantized, style.to(quantized.dtype)], dim=-1).reshape(b * f, -1)
         return self.decoder(joint).reshape(b, f, *self.fragment_shape)
 
     def forward(self, x: Tensor) -> AutoencoderOutput:
-        """Encode and reconstruct ``x`` [B, F, *fragment_shape]."""
+        """Encode and reconstruct ``x`` [B, F, *fragment_shape].
+
+        Returns
+        -------
+        AutoencoderOutput
+            The :class:`Encoding` of ``x`` plus ``reconstruction`` [B, F, *fragment_shape].
+
+        Examples
+        --------
+        >>> model = ContentStyleAutoencoder(nn.Linear(6, 8), nn.Linear(4 + 3, 6), (6,),
+        ...                                 ModelConfig(content_dim=4, style_dim=3)).eval()
+        >>> out = model(torch.randn(5, 12, 6))
+        >>> out.reconstruction.shape, out.commitment.shape
+        (torch.Size([5, 12, 6]), torch.Size([]))
+        """
         enc = self.encode(x)
         x_hat = self.decode(enc.quantized, enc.style)
         return AutoencoderOutput(
