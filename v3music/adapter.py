@@ -93,6 +93,14 @@ class MusicConfig:
         (as many samples, each F distinct notes of the file drawn at random,
         fixed seed per file), so a sample spans the file's whole pitch range
         instead of the register a melody happens to be in.
+
+    Examples
+    --------
+    >>> cfg = MusicConfig(fragments_per_sample=6, encoder="conv")
+    >>> cfg.frontend().frame_rate  # CQT frames per second
+    62.5
+    >>> MusicAdapter().parse_config({"fragments_per_sample": 6, "encoder": "conv"}) == cfg
+    True
     """
 
     sample_rate: int = 16000
@@ -117,6 +125,7 @@ class MusicConfig:
     sample_notes: str = "consecutive"
 
     def frontend(self) -> FrontEndConfig:
+        """The front-end part of these settings."""
         return FrontEndConfig(
             sample_rate=self.sample_rate,
             hop_length=self.hop_length,
@@ -226,7 +235,27 @@ def label_detected_notes(onsets: np.ndarray, ref_onsets: np.ndarray, ref_offsets
 
 
 class MusicAdapter(Adapter):
-    """Monophonic notes: content = pitch, style = instrument (timbre)."""
+    """Monophonic notes: content = pitch, style = instrument (timbre).
+
+    Registered as ``music`` in the ``v3.adapters`` entry points; its data
+    folders are written by ``v3 music make-data``. Fragments are log-CQT
+    note fragments [n_bins, fragment_frames].
+
+    Examples
+    --------
+    >>> import torch
+    >>> from v3 import get_adapter
+    >>> adapter = get_adapter("music")
+    >>> config = adapter.default_config()
+    >>> cfg = adapter.parse_config(config.adapter_config)
+    >>> adapter.fragment_shape(cfg)  # (n_bins, frames)
+    (144, 2)
+    >>> encoder, decoder = adapter.build_backbones(cfg, config.model)
+    >>> encoder(torch.zeros(3, 144, 2)).shape  # [N, hidden]
+    torch.Size([3, 256])
+    >>> sorted(adapter.shipped_checkpoints())
+    ['insnotes', 'melody', 'timbre']
+    """
 
     name = "music"
     description = "audio notes: log-CQT fragments, content = pitch, style = instrument"

@@ -35,6 +35,14 @@ class FrontEndConfig:
         Frequency resolution (24 = quarter tones).
     log_floor : float
         Features are ``log(|CQT| + log_floor)``.
+
+    Examples
+    --------
+    >>> cfg = FrontEndConfig()
+    >>> cfg.frame_rate  # frames per second: 16000 Hz / 256
+    62.5
+    >>> cfg.to_dict()["n_bins"], FrontEndConfig(**cfg.to_dict()) == cfg
+    (144, True)
     """
 
     sample_rate: int = 16000
@@ -45,6 +53,7 @@ class FrontEndConfig:
     log_floor: float = 1e-4
 
     def to_dict(self) -> dict[str, float | int]:
+        """The settings as a plain JSON-able dict (as stored in checkpoints)."""
         return asdict(self)
 
     @property
@@ -88,7 +97,19 @@ class LogCQT(torch.nn.Module):
             )
 
     def forward(self, audio: Tensor) -> Tensor:
-        """Audio [batch, samples] (float, sample_rate Hz) -> features [batch, n_bins, frames]."""
+        """Audio [batch, samples] (float, sample_rate Hz) -> features [batch, n_bins, frames].
+
+        ``frames = 1 + samples // hop_length``; the signal must be longer than
+        half the longest CQT kernel (:func:`log_cqt` pads short signals).
+
+        Examples
+        --------
+        >>> frontend = LogCQT(FrontEndConfig())
+        >>> t = torch.arange(16000) / 16000
+        >>> audio = torch.stack([torch.sin(2 * torch.pi * 220 * t), torch.sin(2 * torch.pi * 440 * t)])
+        >>> frontend(audio).shape  # two signals of 1 s at 16 kHz
+        torch.Size([2, 144, 63])
+        """
         return torch.log(self.cqt(audio.float()) + self.config.log_floor)
 
 
@@ -114,6 +135,22 @@ def log_cqt(audio: np.ndarray, config: FrontEndConfig, *, chunk_seconds: float =
     -------
     ndarray[n_bins, frames] (float32)
         ``frames = 1 + samples // hop_length``.
+
+    Raises
+    ------
+    InputError
+        ``audio`` is not one-dimensional.
+
+    Examples
+    --------
+    A 1 s sine at 440 Hz (A4, MIDI 69) peaks 66 bins above C2 (MIDI 36) at
+    24 bins per octave:
+
+    >>> cfg = FrontEndConfig()
+    >>> t = np.arange(16000) / 16000
+    >>> features = log_cqt(0.5 * np.sin(2 * np.pi * 440 * t), cfg)
+    >>> features.shape, int(features[:, 30].argmax())
+    ((144, 63), 66)
     """
     if audio.ndim != 1:
         raise InputError(f"audio must be mono [samples], got shape {audio.shape}")

@@ -199,6 +199,22 @@ def make_melodies(
     -------
     Path
         The manifest.
+
+    Raises
+    ------
+    ConfigError
+        A pitch range, program, count or length out of range.
+    InputError
+        The SoundFont is missing or not a SoundFont.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     manifest = make_melodies(folder, programs=(40,), files_per_program=1, seconds=3.0, low=60, high=64)
+    ...     entry = json.loads(manifest.read_text())["files"][0]
+    >>> entry["path"], entry["instrument"], all(60 <= p <= 64 for p in entry["pitches"])
+    ('mel000_prog040.wav', 'Violin', True)
     """
     if files_per_program < 1 or seconds <= 1.0:
         raise ConfigError("files_per_program must be >= 1 and seconds > 1")

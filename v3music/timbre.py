@@ -59,6 +59,8 @@ class TimbreModel:
     Examples
     --------
     >>> tm = TimbreModel()
+    >>> tm.sample_rate, tm.dim  # Hz, embedding length
+    (16000, 16)
     >>> t = np.arange(32000) / 16000
     >>> tm.embed(np.sin(2 * np.pi * 262 * t), 16000).shape
     (16,)
@@ -82,7 +84,26 @@ class TimbreModel:
     def encode(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> tuple[np.ndarray, EncodedNotes]:
         """Validate ``audio`` [samples] or [samples, channels] at ``sr`` Hz and encode its notes.
 
-        Returns the mono signal at the model's rate and its notes.
+        Returns
+        -------
+        mono : ndarray[samples]
+            The signal, mixed to mono and resampled to :attr:`sample_rate`.
+        notes : EncodedNotes
+            The notes found: ``onsets``/``offsets`` (samples of ``mono``),
+            ``codes`` [n_notes], ``style`` [n_notes, D], ...
+
+        Raises
+        ------
+        InputError
+            Invalid audio (empty, not finite, bad rate).
+
+        Examples
+        --------
+        >>> t = np.arange(22050) / 22050  # 1 s at 22.05 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> mono, notes = TimbreModel().encode(np.stack([y, y], axis=1), 22050)  # stereo
+        >>> mono.shape, notes.style.shape  # 16 kHz mono; one note, 16 style values
+        ((16000,), (1, 16))
         """
         import librosa
 
@@ -105,12 +126,37 @@ class TimbreModel:
         ------
         InputError
             Invalid audio, or no notes (e.g. silence).
+
+        Examples
+        --------
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> tm = TimbreModel()
+        >>> same = cosine_similarity(tm.embed(y, 16000), tm.embed(0.5 * y, 16000))  # louder, same timbre
+        >>> round(float(same), 2)
+        1.0
+        >>> tm.embed(np.zeros(16000), 16000)
+        Traceback (most recent call last):
+        ...
+        v3.errors.InputError: audio: the audio is silent, so it has no timbre to measure
         """
         mono, notes = self.encode(audio, sr, where=where)
         return self._pool(notes.style.sum(axis=0), len(notes), float(np.abs(mono).max()), where)
 
     def embed_file(self, path: Path | str) -> np.ndarray:
-        """Timbre embedding [D] of an audio file, read in windows (bounded memory)."""
+        """Timbre embedding [D] of an audio file, read in windows (bounded memory).
+
+        Examples
+        --------
+        >>> import tempfile, soundfile as sf
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     sf.write(f"{folder}/a4.flac", y, 16000)
+        ...     embedding = TimbreModel().embed_file(f"{folder}/a4.flac")
+        >>> embedding.shape, embedding.dtype
+        ((16,), dtype('float32'))
+        """
         sr = self.sample_rate
         reader = AudioWindows(path, sr=sr, core=int(WINDOW_SECONDS * sr), pad=int(CONTEXT_SECONDS * sr))
         total = np.zeros(self.dim, np.float64)
@@ -125,6 +171,13 @@ class TimbreModel:
         """Order ``embeddings`` [N, D] by cosine similarity to ``query`` [D], most similar first.
 
         Returns (indices [N], similarities [N]) in that order.
+
+        Examples
+        --------
+        >>> embeddings = np.array([[0.0, 1.0], [1.0, 0.1], [-1.0, 0.0]])
+        >>> order, sims = TimbreModel().rank(np.array([1.0, 0.0]), embeddings)
+        >>> order.tolist(), sims.round(3).tolist()
+        ([1, 0, 2], [0.995, 0.0, -1.0])
         """
         sims = cosine_similarity(np.asarray(embeddings)[:, :], np.asarray(query)[None, :])
         order = np.argsort(-sims, kind="stable")

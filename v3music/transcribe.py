@@ -62,6 +62,12 @@ class Note:
         MIDI note number.
     velocity : int
         MIDI velocity 1-127 (from the note's peak level).
+
+    Examples
+    --------
+    >>> note = Note(onset=0.5, offset=1.25, pitch=69, velocity=100)
+    >>> librosa.midi_to_note(note.pitch), note.offset - note.onset
+    ('A4', 0.75)
     """
 
     onset: float
@@ -82,6 +88,12 @@ class Transcription:
         Length of the audio in seconds.
     warnings : list of str
         E.g. "no notes found (the audio is silent)".
+
+    Examples
+    --------
+    >>> result = Transcription([Note(0.0, 0.5, 60, 90), Note(0.5, 1.0, 64, 80)], duration=1.0)
+    >>> [librosa.midi_to_note(n.pitch) for n in result.notes], result.warnings
+    (['C4', 'E4'], [])
     """
 
     notes: list[Note]
@@ -89,7 +101,23 @@ class Transcription:
     warnings: list[str] = field(default_factory=list)
 
     def to_midi(self, *, program: int = 0, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
-        """A one-track PrettyMIDI (GM ``program``, ``tempo`` in BPM for the file's grid)."""
+        """A one-track PrettyMIDI (GM ``program``, ``tempo`` in BPM for the file's grid).
+
+        Note times stay in seconds whatever the tempo.
+
+        Raises
+        ------
+        InputError
+            ``program`` outside 0-127 or ``tempo`` outside 1-1000 BPM.
+
+        Examples
+        --------
+        >>> result = Transcription([Note(0.0, 0.5, 60, 90), Note(0.5, 1.0, 64, 80)], duration=1.0)
+        >>> midi = result.to_midi(program=40)  # GM 40 = violin
+        >>> track = midi.instruments[0]
+        >>> track.program, [(n.start, n.pitch) for n in track.notes]
+        (40, [(0.0, 60), (0.5, 64)])
+        """
         if not 0 <= program <= 127:
             raise InputError(f"MIDI program {program} is not valid (0-127)")
         if not 1.0 <= tempo <= 1000.0:
@@ -102,7 +130,23 @@ class Transcription:
         return midi
 
     def write_csv(self, path: Path | str) -> Path:
-        """Write the notes as CSV (onset_s, offset_s, pitch, note_name, velocity), atomically."""
+        """Write the notes as CSV (onset_s, offset_s, pitch, note_name, velocity), atomically.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> result = Transcription([Note(0.0, 0.5, 60, 90)], duration=1.0)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     print(result.write_csv(Path(folder) / "notes.csv").read_text())
+        onset_s,offset_s,pitch,note_name,velocity
+        0.0000,0.5000,60,C4,90
+        <BLANKLINE>
+        """
         def write(tmp: Path) -> None:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)
@@ -138,6 +182,8 @@ class Transcriber:
     Examples
     --------
     >>> transcriber = Transcriber()
+    >>> transcriber.sample_rate  # Hz
+    16000
     >>> [n.pitch for n in transcriber.transcribe_file("examples/melody.flac").notes[:4]]
     [64, 64, 65, 67]
     """
@@ -167,7 +213,22 @@ class Transcriber:
 
     @torch.no_grad()
     def transcribe(self, audio: np.ndarray, sr: float) -> Transcription:
-        """Transcribe a signal [samples] or [samples, channels] at ``sr`` Hz."""
+        """Transcribe a signal [samples] or [samples, channels] at ``sr`` Hz.
+
+        Raises
+        ------
+        InputError
+            The audio is empty, not finite, or ``sr`` is not a valid rate.
+
+        Examples
+        --------
+        >>> transcriber = Transcriber("insnotes")
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> result = transcriber.transcribe(y, 16000)
+        >>> [n.pitch for n in result.notes], result.duration
+        ([69], 1.0)
+        """
         mono = check_audio(audio, sr)
         if sr != self.sample_rate:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
@@ -216,6 +277,17 @@ class Transcriber:
         The file is read, resampled and transcribed in windows of a few minutes
         with a few seconds of context on each side, so memory does not grow
         with the length of the recording.
+
+        Examples
+        --------
+        >>> import tempfile, soundfile as sf
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     sf.write(f"{folder}/a4.wav", np.stack([y, y], axis=1), 16000)  # stereo WAV
+        ...     result = Transcriber().transcribe_file(f"{folder}/a4.wav")
+        >>> [n.pitch for n in result.notes]
+        [69]
         """
         core, pad = _window_lengths(self.sample_rate)
         reader = AudioWindows(path, sr=self.sample_rate, core=core, pad=pad)
@@ -225,7 +297,25 @@ class Transcriber:
         return result
 
     def plot_file(self, path: Path | str, result: Transcription, out: Path | str) -> Path:
-        """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG)."""
+        """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG).
+
+        Returns
+        -------
+        Path
+            ``out``.
+
+        Examples
+        --------
+        >>> import tempfile, soundfile as sf
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> transcriber = Transcriber()
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     sf.write(f"{folder}/a4.wav", y, 16000)
+        ...     result = transcriber.transcribe_file(f"{folder}/a4.wav")
+        ...     print(transcriber.plot_file(f"{folder}/a4.wav", result, f"{folder}/roll.png").name)
+        roll.png
+        """
         from .plots import plot_piano_roll
 
         fe = self.config.frontend()
@@ -234,7 +324,37 @@ class Transcriber:
 
     def transcribe_file_to_file(self, path: Path | str, out: Path | str, *, program: int = 0,
                                 tempo: float = 120.0, notes_csv: Path | str | None = None) -> Transcription:
-        """Transcribe ``path`` and write a standard MIDI file ``out`` (atomically)."""
+        """Transcribe ``path`` and write a standard MIDI file ``out`` (atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+            An audio file (any rate, mono or stereo).
+        out : str or Path
+            The MIDI file to write.
+        program : int
+            General MIDI program of the track (0-127).
+        tempo : float
+            Tempo in BPM written into the file; note times stay in seconds.
+        notes_csv : str or Path, optional
+            Also write the notes as CSV (see :meth:`Transcription.write_csv`).
+
+        Returns
+        -------
+        Transcription
+
+        Examples
+        --------
+        >>> import tempfile, soundfile as sf
+        >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+        >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     sf.write(f"{folder}/a4.wav", y, 16000)
+        ...     _ = Transcriber().transcribe_file_to_file(f"{folder}/a4.wav", f"{folder}/a4.mid", program=40)
+        ...     track = pretty_midi.PrettyMIDI(f"{folder}/a4.mid").instruments[0]
+        >>> int(track.program), [n.pitch for n in track.notes]
+        (40, [69])
+        """
         result = self.transcribe_file(path)
         midi = result.to_midi(program=program, tempo=tempo)
         atomic_write(Path(out), lambda tmp: midi.write(str(tmp)))
@@ -247,9 +367,29 @@ def transcribe(audio: np.ndarray, sr: float, *, model: LoadedModel | Path | str 
                device: str = "cpu") -> tuple[list[Note], pretty_midi.PrettyMIDI]:
     """Transcribe a signal; return its notes and a PrettyMIDI.
 
+    Parameters
+    ----------
+    audio : ndarray[samples] or ndarray[samples, channels]
+        Float audio.
+    sr : float
+        Its sample rate in Hz (resampled to the model's rate).
+    model : LoadedModel, path or str
+        A loaded music model, a checkpoint file, or a shipped checkpoint name.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"auto"``...
+
+    Returns
+    -------
+    notes : list of Note
+    midi : pretty_midi.PrettyMIDI
+
     Examples
     --------
-    >>> notes, midi = transcribe(y, 16000)  # doctest: +SKIP
+    >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+    >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+    >>> notes, midi = transcribe(y, 16000)
+    >>> [n.pitch for n in notes], len(midi.instruments[0].notes)
+    ([69], 1)
     """
     result = Transcriber(model, device=device).transcribe(audio, sr)
     return result.notes, result.to_midi()
@@ -257,12 +397,38 @@ def transcribe(audio: np.ndarray, sr: float, *, model: LoadedModel | Path | str 
 
 def transcribe_file(path: Path | str, *, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT,
                     device: str = "cpu") -> Transcription:
-    """Transcribe an audio file."""
+    """Transcribe an audio file (any format soundfile reads, any rate, mono or stereo).
+
+    See :class:`Transcriber` to transcribe many files with one loaded model.
+
+    Examples
+    --------
+    >>> import tempfile, soundfile as sf
+    >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+    >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/a4.flac", y, 16000)
+    ...     result = transcribe_file(f"{folder}/a4.flac")
+    >>> [n.pitch for n in result.notes]
+    [69]
+    """
     return Transcriber(model, device=device).transcribe_file(path)
 
 
 def transcribe_file_to_file(path: Path | str, out: Path | str, *,
                             model: LoadedModel | Path | str = DEFAULT_CHECKPOINT, device: str = "cpu",
                             program: int = 0) -> Transcription:
-    """Transcribe an audio file into a MIDI file."""
+    """Transcribe an audio file into a MIDI file (written atomically).
+
+    Examples
+    --------
+    >>> import tempfile, soundfile as sf
+    >>> t = np.arange(16000) / 16000  # 1 s at 16 kHz
+    >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/a4.wav", y, 16000)
+    ...     result = transcribe_file_to_file(f"{folder}/a4.wav", f"{folder}/a4.mid")
+    ...     print(len(pretty_midi.PrettyMIDI(f"{folder}/a4.mid").instruments[0].notes))
+    1
+    """
     return Transcriber(model, device=device).transcribe_file_to_file(path, out, program=program)
