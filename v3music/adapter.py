@@ -169,7 +169,7 @@ def harmonic_salience(fragments: np.ndarray, harmonics: int, bins_per_octave: in
     total = np.zeros_like(fragments, dtype=np.float32)
     count = np.zeros((1, n_bins, 1), np.float32)
     for h in range(1, harmonics + 1):
-        off = int(round(bins_per_octave * np.log2(h)))
+        off = int(np.round(bins_per_octave * np.log2(h)))
         if off >= n_bins:
             break
         total[:, : n_bins - off] += fragments[:, off:]
