@@ -17,7 +17,7 @@ import click
 
 from v3 import __version__
 
-from .errors import V3ClickError, reports_errors
+from .errors import V3ClickError, check_output_path, reports_errors
 
 __all__ = ["V3ClickError", "cli", "main", "reports_errors"]
 
@@ -190,7 +190,7 @@ def export_command(source: Path, destination: Path, report: Path | None) -> None
 
 @cli.group("music")
 def music_group() -> None:
-    """Music tools: render InsNotes-style training and test data with a SoundFont."""
+    """Music tools: render InsNotes-style training and test data with a SoundFont; rename atoms."""
 
 
 @music_group.group("make-data")
@@ -290,6 +290,36 @@ def notes_command(out_dir: Path, programs: str | None, low: int, high: int, cycl
     manifest = make_note_grid(out_dir, programs=chosen, low=low, high=high, cycles=cycles, seed=seed,
                               soundfont=soundfont, progress=not quiet)
     click.echo(f"wrote {len(chosen)} files and {manifest}")
+
+
+@music_group.command("calibrate")
+@click.argument("checkpoint")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data_dirs", metavar="DIRS...", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@reports_errors
+def calibrate_command(checkpoint: str, out: Path, data_dirs: tuple[Path, ...], overwrite: bool) -> None:
+    """Rename a checkpoint's atoms from labelled data folders (weights copied unchanged).
+
+    CHECKPOINT is a checkpoint file or the name of a shipped one (e.g. melody).
+    DIRS are labelled folders made by `v3 music make-data` (pooled, read with
+    the checkpoint's own front end and segmentation). Each atom is named after
+    the MIDI pitch most of its notes carry (-1 when no note uses it). OUT, a
+    new checkpoint file, records the folders and the number of notes used.
+
+    Example: v3 music calibrate melody melody-cal.pt data/melodies-cal data/notes-cal
+    """
+    from v3.adapters import find_checkpoint
+    from v3.checkpoint import read_checkpoint
+    from v3music.calibrate import recalibrate_checkpoint
+
+    check_output_path(out, overwrite)
+    path = recalibrate_checkpoint(find_checkpoint(checkpoint), out, list(data_dirs))
+    metadata = read_checkpoint(path).metadata
+    named = sum(1 for label in metadata["atom_labels"] if label >= 0)
+    click.echo(f"wrote {path}: {named} of {len(metadata['atom_labels'])} atoms named from "
+               f"{metadata['calibration']['notes']} notes in {len(data_dirs)} folder{'s' * (len(data_dirs) != 1)}")
 
 
 def _register_domain_groups() -> None:

@@ -194,6 +194,64 @@ def test_recalibrate_checkpoint_renames_atoms_only(tiny_insnotes: Path, tmp_path
     assert all(torch.equal(before.state_dict[k], after.state_dict[k]) for k in before.state_dict)
 
 
+def test_cli_calibrate_writes_the_new_atom_names(tiny_insnotes: Path, tmp_path: Path) -> None:
+    """`v3 music calibrate` on the tiny notes relabelled an octave up: the atoms take the new names."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+    from v3_cli.main import cli
+
+    from v3.adapters import find_checkpoint
+    from v3.checkpoint import load_model, read_checkpoint
+    from v3music.calibrate import calibration_names
+
+    data = tmp_path / "up-an-octave"
+    shutil.copytree(tiny_insnotes, data)
+    manifest = json.loads((data / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        entry["pitches"] = [p + 12 for p in entry["pitches"]]  # MIDI 60-71 -> 72-83
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "renamed.pt"
+
+    result = CliRunner().invoke(cli, ["music", "calibrate", "insnotes", str(out), str(data)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output and "from 24 notes in 1 folder" in result.output
+    source = find_checkpoint("insnotes")
+    before, after = read_checkpoint(source), read_checkpoint(out)
+    names = after.metadata["atom_labels"]
+    assert names == calibration_names(load_model(source), [data])[0]
+    assert set(before.metadata["atom_labels"]) == set(range(60, 72))
+    assert len(set(names) - {-1}) >= 10 and set(names) - {-1} <= set(range(72, 84))
+    assert after.metadata["calibration"] == {"folders": [str(data)], "notes": 24}
+    assert all(torch.equal(before.state_dict[k], after.state_dict[k]) for k in before.state_dict)
+
+
+@pytest.mark.parametrize("case", ["missing folder", "existing output", "unknown checkpoint"])
+def test_cli_calibrate_bad_input_is_one_line_exit_2(case: str, tiny_insnotes: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from v3_cli.main import cli
+
+    out = tmp_path / "renamed.pt"
+    checkpoint, folder, needle = "insnotes", tiny_insnotes, ""
+    if case == "missing folder":
+        folder, needle = tmp_path / "missing", "does not exist"
+    elif case == "existing output":
+        out.write_bytes(b"keep me")
+        needle = "already exists"
+    else:
+        checkpoint, needle = "no-such-model", "no such checkpoint"
+    result = CliRunner().invoke(cli, ["music", "calibrate", checkpoint, str(out), str(tiny_insnotes), str(folder)])
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and needle in lines[0], result.output
+    if case == "existing output":
+        assert out.read_bytes() == b"keep me"
+    else:
+        assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ([out.name] if case == "existing output" else [])
+
+
 def test_random_samples_draw_distinct_notes_of_one_file(tiny_insnotes: Path) -> None:
     adapter = MusicAdapter()
     consecutive = adapter.load_dataset(tiny_insnotes, MusicConfig(fragments_per_sample=6))
