@@ -118,9 +118,11 @@ def timbre_similar_command(query: Path, folder: Path, top: int | None, recursive
               help="Output WAV (default: A_as_B.wav in the current folder).")
 @click.option("--sr", "out_sr", type=click.IntRange(1000, 768000), default=None,
               help="Sample rate of the output in Hz (default: A's).")
-@click.option("--method", type=click.Choice(["filter", "griffinlim"]), default="filter", show_default=True,
+@click.option("--method", type=click.Choice(["filter", "griffinlim", "sample"]), default="filter", show_default=True,
               help="filter: A's short-time spectrum reshaped, A's phase kept; griffinlim: the same magnitudes, "
-                   "phase by Griffin-Lim (the baseline; slower, phasier).")
+                   "phase by Griffin-Lim (the baseline; slower, phasier); sample: B's own notes, transposed to "
+                   "A's pitches and placed in A's timing (sounds most like B; A's notes that are not detected "
+                   "are dropped).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the spectrograms of A, B and the result as PNG.")
 @_checkpoint_option

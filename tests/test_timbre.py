@@ -13,9 +13,16 @@ from click.testing import CliRunner
 from v3_cli.main import cli
 
 from v3.errors import InputError
+from v3music.frontend import log_cqt
 from v3music.melodies import melody_midi, random_melody
 from v3music.notes import EncodedNotes
-from v3music.swap import _bins_to_stft, _note_curves, timbre_swap, timbre_swap_file
+from v3music.swap import (
+    _bins_to_stft,
+    _note_curves,
+    note_transpositions,
+    timbre_swap,
+    timbre_swap_file,
+)
 from v3music.synth import INSNOTES_PROGRAMS, render_midi
 from v3music.timbre import TimbreModel, cosine_similarity
 
@@ -139,6 +146,57 @@ def test_swap_sample_rates_and_stereo(tm: TimbreModel, tmp_path: Path) -> None:
     assert sr == 44100 and abs(len(out) - len(a)) <= 1
     out8, sr8 = timbre_swap_file(tmp_path / "a.wav", tmp_path / "b.flac", model=tm, out_sr=8000)
     assert sr8 == 8000 and abs(len(out8) - len(a) * 8000 / 44100) <= 2
+
+
+def _harmonic_tone(hz: float, seconds: float, *, decay: float = 1.0, sr: int = SR) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (sum(0.3 / h**decay * np.sin(2 * np.pi * hz * h * t) for h in range(1, 8))).astype(np.float32)
+
+
+def test_note_transpositions_read_the_interval_from_spectra(tm: TimbreModel) -> None:
+    fe = tm.notes.frontend
+    # A4 with a bright spectrum vs G4 and C4 with a dull one: the shift ignores the timbre
+    a = log_cqt(_harmonic_tone(440.0, 0.5), fe)[None]
+    b = np.stack([log_cqt(_harmonic_tone(hz, 0.5, decay=2.0), fe) for hz in (392.0, 261.63)])
+    semitones, corr = note_transpositions(a, b, bins_per_semitone=fe.bins_per_octave / 12)
+    assert semitones.tolist() == [[2.0, 9.0]]
+    assert corr.shape == (1, 2) and (corr > 0.5).all()
+
+
+def test_steady_frames_cut_a_note_where_a_merged_second_note_begins(tm: TimbreModel) -> None:
+    from v3music.swap import _steady_frames
+
+    fe = tm.notes.frontend
+    legato = np.concatenate([_harmonic_tone(349.23, 0.4), _harmonic_tone(293.66, 0.4)])  # F4 then D4, no gap
+    cqt = log_cqt(legato, fe)
+    change = int(0.4 * SR / fe.hop_length)
+    steady = _steady_frames(cqt, bins_per_semitone=fe.bins_per_octave / 12)
+    assert change - 2 <= steady <= change + 4
+    assert _steady_frames(log_cqt(_harmonic_tone(349.23, 0.8), fe), bins_per_semitone=2) == cqt.shape[1]
+
+
+def test_cli_swap_methods_are_the_library_methods() -> None:
+    from v3_cli.timbre import timbre_swap_command
+
+    from v3music.swap import SWAP_METHODS
+
+    option = next(p for p in timbre_swap_command.params if p.name == "method")
+    assert tuple(option.type.choices) == SWAP_METHODS
+
+
+def test_sample_swap_plays_a_notes_with_b_notes(tm: TimbreModel, flute_and_violin) -> None:
+    flute, violin = flute_and_violin
+    # an A4 tone played by the violin melody's notes: the violin's A4 (or a note moved onto A4)
+    tone = np.concatenate([np.zeros(SR // 2, np.float32), _harmonic_tone(440.0, 1.5)])
+    out = timbre_swap(tone, violin, SR, model=tm, method="sample")
+    assert out.shape == tone.shape and np.abs(out).max() <= 0.99
+    assert np.abs(out[: SR // 2 - SR // 20]).max() == 0.0  # nothing before a's first note
+    f0 = librosa.yin(out[SR * 3 // 4 : -SR // 4], fmin=100, fmax=1000, sr=SR)
+    assert np.median(f0) == pytest.approx(440.0, rel=0.02)
+    # a whole melody: the result's timbre is nearer the violin's than the flute's is
+    swapped = timbre_swap(flute, violin, SR, model=tm, method="sample")
+    e_flute, e_violin, e_out = (tm.embed(x, SR) for x in (flute, violin, swapped))
+    assert cosine_similarity(e_out, e_violin) > cosine_similarity(e_flute, e_violin)
 
 
 def test_swap_refuses_silent_b_and_unknown_method(tm: TimbreModel, flute_and_violin) -> None:

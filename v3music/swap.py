@@ -10,6 +10,14 @@ Fourier transform of ``a`` at ``a``'s own sample rate, then applied as a gain
 (``"filter"``: ``a``'s phase kept) or as a target magnitude for Griffin-Lim
 (``"griffinlim"``, the baseline). Timing, loudness and expression stay ``a``'s;
 the spectral envelope becomes ``b``'s.
+
+``"sample"`` plays ``b``'s own notes instead: for each note of ``a`` it takes
+the note of ``b`` nearest in pitch (the transposition between two notes is
+the shift that best aligns their log-CQT spectra, :func:`note_transpositions`),
+transposes it by that many semitones, fits it to the note's duration and
+places it at the note's onset with ``a``'s relative dynamics. Attack, noise
+and decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note
+detector misses are left out.
 """
 
 from __future__ import annotations
@@ -26,15 +34,18 @@ from v3.errors import InputError
 from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
+from .frontend import log_cqt
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
-__all__ = ["SWAP_METHODS", "swap_gains", "timbre_swap", "timbre_swap_file", "timbre_swap_file_to_file"]
+__all__ = ["SWAP_METHODS", "note_transpositions", "swap_gains", "timbre_swap", "timbre_swap_file", "timbre_swap_file_to_file"]
 
-SWAP_METHODS = ("filter", "griffinlim")
+SWAP_METHODS = ("filter", "griffinlim", "sample")
 N_FFT_SECONDS = 0.064  # STFT window of the resynthesis (64 ms)
 MAX_GAIN_DB = 30.0  # largest boost or cut applied to one time-frequency cell
 RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time after its offset
+MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note of a and the note of b it plays
+SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
 
@@ -132,6 +143,126 @@ def _resynthesise(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: 
     return out.numpy()
 
 
+def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bins_per_semitone: float,
+                        max_semitones: int = MAX_TRANSPOSITION) -> tuple[np.ndarray, np.ndarray]:
+    """Transposition from every note of ``b`` to every note of ``a``, from their spectra alone.
+
+    Each note's log-CQT fragment is averaged over time into a spectral profile
+    (mean removed); the transposition is the shift of ``b``'s profile along
+    the log-frequency axis that correlates best with ``a``'s. Harmonic spectra
+    move rigidly on that axis when the pitch changes, whatever the
+    instrument, so no pitch labels are involved.
+
+    Parameters
+    ----------
+    fragments_a : ndarray[Na, n_bins, frames]
+    fragments_b : ndarray[Nb, n_bins, frames]
+        Log-CQT fragments (:attr:`EncodedNotes.fragments`).
+    bins_per_semitone : float
+        CQT resolution; shifts are tried in whole bins.
+    max_semitones : int
+        Largest shift tried, up or down.
+
+    Returns
+    -------
+    semitones : ndarray[Na, Nb] (float)
+        Shift that moves note j of ``b`` onto note i of ``a`` (positive: up).
+    correlation : ndarray[Na, Nb]
+        Normalised correlation of the profiles at that shift.
+
+    Examples
+    --------
+    >>> profile = np.zeros((1, 48, 1)); profile[0, [10, 22, 29, 34], 0] = [1.0, 0.6, 0.4, 0.3]
+    >>> shifted = np.roll(profile, 4, axis=1)                 # 4 bins = 2 semitones up
+    >>> semitones, _ = note_transpositions(shifted, profile, bins_per_semitone=2)
+    >>> float(semitones[0, 0])
+    2.0
+    """
+    pa = fragments_a.mean(axis=-1)
+    pb = fragments_b.mean(axis=-1)
+    pa = pa - pa.mean(axis=1, keepdims=True)
+    pb = pb - pb.mean(axis=1, keepdims=True)
+    n = pa.shape[1]
+    max_lag = round(max_semitones * bins_per_semitone)
+    best = np.full((len(pa), len(pb)), -np.inf)
+    lag = np.zeros((len(pa), len(pb)), np.int64)
+    for shift in range(-max_lag, max_lag + 1):
+        # b moved up by `shift` bins: b[k - shift] lines up with a[k]
+        xa, xb = (pa[:, shift:], pb[:, : n - shift]) if shift >= 0 else (pa[:, :shift], pb[:, -shift:])
+        norm = np.linalg.norm(xa, axis=1)[:, None] * np.linalg.norm(xb, axis=1)[None]
+        corr = (xa @ xb.T) / np.maximum(norm, 1e-9)
+        better = corr > best
+        best[better] = corr[better]
+        lag[better] = shift
+    return lag / bins_per_semitone, best
+
+
+def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (samples at the model's rate) of each note: to its offset plus ``release``, cut at the next onset."""
+    following = np.append(notes.onsets[1:], n_samples)
+    ends = np.minimum(following, notes.offsets + release)
+    return notes.onsets, np.maximum(ends, notes.onsets + 1)
+
+
+def _steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, patience: int = 3) -> int:
+    """Frames of a note [n_bins, frames] before its spectrum moves by a semitone or more.
+
+    The first ``head`` frames are the reference; the note ends at the first
+    run of ``patience`` frames whose spectrum is transposed from it (a second
+    note the detector merged into this one, e.g. legato).
+    """
+    if cqt.shape[1] <= head + patience:
+        return cqt.shape[1]
+    reference = cqt[None, :, :head]
+    frames = np.moveaxis(cqt[:, head:], 1, 0)[:, :, None]  # [F, n_bins, 1]
+    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone)
+    moved = np.abs(semitones[:, 0]) >= 1.0
+    runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
+    return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
+
+
+def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
+                 model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float) -> np.ndarray:
+    """``a``'s notes played by ``b``'s own notes (see the module docstring).
+
+    ``n_a`` is the length of ``a`` at ``model_sr``, ``b`` the mono signal at
+    ``sr_b`` and ``cqt_b`` [n_bins, frames] its log-CQT at ``model_sr`` with
+    ``hop``; returns ndarray[round(n_a * sr_out / model_sr) + 1] at ``sr_out``.
+    """
+    release = int(RELEASE_SECONDS * model_sr)
+    starts_a, ends_a = _note_spans(notes_a, n_a, release)
+    starts_b, ends_b = _note_spans(notes_b, round(len(b) * model_sr / sr_b), release)
+    for j in range(len(notes_b)):  # cut where a merged second note begins
+        first = starts_b[j] // hop
+        steady = _steady_frames(cqt_b[:, first : ends_b[j] // hop + 1], bins_per_semitone=bins_per_semitone)
+        ends_b[j] = min(ends_b[j], (first + steady) * hop)
+    semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone)
+    # nearest in pitch; among equals the longest note (less stretching)
+    choice = np.argmin(np.abs(semitones) - 1e-6 * (ends_b - starts_b)[None], axis=1)
+    level_a = notes_a.peak_db - np.median(notes_a.peak_db)
+    level_b = notes_b.peak_db - np.median(notes_b.peak_db)
+    out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
+    fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
+    for i, j in enumerate(choice):
+        lo, hi = (round(v * sr_b / model_sr) for v in (starts_b[j], ends_b[j]))
+        piece = b[lo:hi].astype(np.float32)
+        if sr_b != sr_out:
+            piece = soxr.resample(piece, sr_b, sr_out)
+        if semitones[i, j] != 0 and len(piece) > 2048:
+            piece = librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=float(semitones[i, j]))
+        start = round(starts_a[i] * sr_out / model_sr)
+        need = min(round(ends_a[i] * sr_out / model_sr), len(out)) - start
+        if need <= 0 or len(piece) == 0:
+            continue
+        if len(piece) < need and len(piece) > 2048:
+            piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
+        piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
+        piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
+        gain = 10.0 ** ((level_a[i] - level_b[j]) / 20.0)
+        out[start : start + need] += gain * piece
+    return out
+
+
 def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None = None,
                 model: TimbreModel | Path | str | None = None, method: str = "filter",
                 out_sr: int | None = None, where_a: str = "a", where_b: str = "b") -> np.ndarray:
@@ -178,7 +309,9 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     tm = model if isinstance(model, TimbreModel) else TimbreModel(model or DEFAULT_CHECKPOINT)
     sr_b = sr if sr_b is None else sr_b
     mono_a = _check_length(np.asarray(a), sr, where_a)
-    style_b = tm.embed(_check_length(np.asarray(b), sr_b, where_b), sr_b, where=where_b)
+    mono_b = _check_length(np.asarray(b), sr_b, where_b)
+    rate_b, notes_b = tm.encode(mono_b, sr_b, where=where_b)
+    style_b = tm._pool(notes_b.style.sum(axis=0), len(notes_b), float(np.abs(rate_b).max()), where_b)
     rate_a, notes_a = tm.encode(mono_a, sr, where=where_a)
     if len(notes_a) == 0:
         if np.abs(rate_a).max() < 1e-5:
@@ -186,6 +319,13 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
         raise InputError(f"{where_a}: no notes found, so there is nothing to play")
     fe = tm.notes.frontend
     sr_a = round(sr)
+    if method == "sample":
+        rate_out = out_sr or sr_a
+        out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
+                           hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
+                           bins_per_semitone=fe.bins_per_octave / 12.0)
+        length = round(len(mono_a) * rate_out / sr_a)
+        return _limit_peak(np.pad(out[:length], (0, max(0, length - len(out)))))
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
     hop = n_fft // 4
     spec = _stft(np.pad(mono_a, (0, max(0, n_fft - len(mono_a)))), n_fft, hop)  # the STFT needs >= n_fft / 2
@@ -199,6 +339,11 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
                         method=method)[: len(mono_a)]
     if out_sr is not None and out_sr != sr_a:
         out = soxr.resample(out, sr_a, out_sr)
+    return _limit_peak(out)
+
+
+def _limit_peak(out: np.ndarray) -> np.ndarray:
+    """``out`` as float32, scaled down to a peak of 0.99 if louder (never clipped)."""
     peak = float(np.abs(out).max()) if out.size else 0.0
     if peak > 0.99:
         out = out * (0.99 / peak)
