@@ -54,6 +54,13 @@ class QuantizerConfig:
         Lloyd iterations of the k-means initialisation and refits.
     kmeans_restarts : int
         k-means++ starts per (re)fit; the lowest distortion wins.
+
+    Examples
+    --------
+    >>> from v3 import VectorQuantizer
+    >>> config = QuantizerConfig(codebook_size=24, reseed_every=0)  # 24 atoms, no re-seeding
+    >>> VectorQuantizer(8, config).codebook.shape  # [K, D]
+    torch.Size([24, 8])
     """
 
     codebook_size: int = 12
@@ -67,7 +74,23 @@ class QuantizerConfig:
 
 @dataclass
 class ModelConfig:
-    """Sizes of the content-style autoencoder shell (backbones come from the adapter)."""
+    """Sizes of the content-style autoencoder shell (backbones come from the adapter).
+
+    Attributes
+    ----------
+    content_dim : int
+        Dimension Dc of the content vectors (and of the codebook atoms).
+    style_dim : int
+        Dimension Ds of the style vectors.
+    quantizer : QuantizerConfig
+        The content codebook.
+
+    Examples
+    --------
+    >>> config = ModelConfig(content_dim=8, style_dim=4, quantizer=QuantizerConfig(codebook_size=10))
+    >>> to_dict(config)["quantizer"]["codebook_size"], config.quantizer.decay
+    (10, 0.98)
+    """
 
     content_dim: int = 16
     style_dim: int = 16
@@ -79,7 +102,36 @@ class LossConfig:
     """Weights and relativities of the training loss (V3_METHOD.md).
 
     ``relativity_*`` is r in h(a) = relu(r - a) / r for each of the four V3
-    terms; the paper uses 15 for all of them.
+    terms; the paper uses 15 for all of them. A term is 0 once its ratio of
+    variations reaches r.
+
+    Attributes
+    ----------
+    relativity_content : float
+        r of the content term, on Vc_frag / Vc_samp (content varies within a
+        sample more than across samples).
+    relativity_style : float
+        r of the style term, on Vs_samp / Vs_frag (style varies across samples
+        more than within one).
+    relativity_sample : float
+        r of the sample term, on Vs_samp / Vc_samp (across samples, style
+        varies more than content).
+    relativity_fragment : float
+        r of the fragment term, on Vc_frag / Vs_frag (within a sample, content
+        varies more than style).
+    v3_weight, reconstruction_weight, commitment_weight : float
+        Weights of the sum of the four V3 terms, of the reconstruction MSE
+        and of the quantiser's commitment term in the total loss.
+    epsilon : float
+        Added to the denominators of the four ratios.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from v3.loss import hinge
+    >>> config = LossConfig(relativity_content=5.0, reconstruction_weight=5.0)
+    >>> [float(hinge(torch.tensor(a), config.relativity_content)) for a in (0.0, 2.5, 5.0, 9.0)]
+    [1.0, 0.5, 0.0, 0.0]
     """
 
     relativity_content: float = 15.0
@@ -117,6 +169,14 @@ class TrainConfig:
         content vectors.
     threads : int
         torch intra-op threads on the CPU (0 keeps torch's default).
+
+    Examples
+    --------
+    >>> config = TrainConfig(steps=500, device="cpu", kmeans_refit_steps=(100, 300))
+    >>> from_dict(TrainConfig, to_dict(config)) == config  # JSON lists come back as tuples
+    True
+    >>> from_dict(TrainConfig, {"steps": "500", "amp": "yes"}).amp  # strings from the command line
+    True
     """
 
     steps: int = 2000
@@ -138,6 +198,27 @@ class ExperimentConfig:
 
     ``adapter_config`` is the adapter's own settings (front end, backbone
     sizes) as a plain dict; the adapter turns it into its typed dataclass.
+
+    Attributes
+    ----------
+    adapter : str
+        Name of the adapter (see :func:`v3.available_adapters`).
+    model : ModelConfig
+    loss : LossConfig
+    train : TrainConfig
+    adapter_config : dict
+        The adapter's settings, as JSON-able values.
+
+    Examples
+    --------
+    >>> import json
+    >>> config = ExperimentConfig(adapter="music", train=TrainConfig(steps=500))
+    >>> config = apply_overrides(config, ["train.lr=3e-4", "model.quantizer.codebook_size=24"])
+    >>> config.train.lr, config.model.quantizer.codebook_size
+    (0.0003, 24)
+    >>> text = json.dumps(to_dict(config))  # as saved in config.json beside a checkpoint
+    >>> from_dict(ExperimentConfig, json.loads(text)) == config
+    True
     """
 
     adapter: str = ""

@@ -73,12 +73,30 @@ class FragmentDataset:
 
     @property
     def fragment_shape(self) -> tuple[int, ...]:
-        """Shape of one fragment."""
+        """Shape of one fragment.
+
+        Examples
+        --------
+        >>> import torch
+        >>> ds = FragmentDataset(torch.zeros(6, 3, 4), torch.arange(6).reshape(2, 3),
+        ...                      torch.zeros(6, dtype=torch.long), torch.zeros(6, dtype=torch.long))
+        >>> ds.fragment_shape  # fragments [N, 3, 4]
+        (3, 4)
+        """
         return tuple(self.fragments.shape[1:])
 
     @property
     def fragments_per_sample(self) -> int:
-        """F, the number of fragments in each sample."""
+        """F, the number of fragments in each sample.
+
+        Examples
+        --------
+        >>> import torch
+        >>> ds = FragmentDataset(torch.zeros(6, 2), torch.arange(6).reshape(2, 3),
+        ...                      torch.zeros(6, dtype=torch.long), torch.zeros(6, dtype=torch.long))
+        >>> len(ds), ds.fragments_per_sample  # samples [2, F]
+        (2, 3)
+        """
         return int(self.samples.shape[1])
 
     def batch(self, sample_index: Tensor) -> tuple[Tensor, Tensor | None]:

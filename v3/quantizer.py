@@ -166,15 +166,65 @@ class VectorQuantizer(nn.Module):
 
     @property
     def codebook_size(self) -> int:
-        """Number of atoms K."""
+        """Number of atoms K.
+
+        Examples
+        --------
+        >>> VectorQuantizer(4, QuantizerConfig(codebook_size=12)).codebook_size
+        12
+        """
         return self.codebook.shape[0]
 
     def nearest(self, vectors: Tensor) -> Tensor:
-        """Index [N] of the nearest atom of each row of ``vectors`` [N, D]."""
+        """Index of the nearest atom (Euclidean distance) of each vector; no update.
+
+        Parameters
+        ----------
+        vectors : Tensor[N, D]
+
+        Returns
+        -------
+        Tensor[N] (int64)
+
+        Examples
+        --------
+        >>> vq = VectorQuantizer(2, QuantizerConfig(codebook_size=2))
+        >>> _ = vq.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 10.0]]))
+        >>> vq.nearest(torch.tensor([[1.0, 1.0], [9.0, 8.0], [6.0, 6.0]]))
+        tensor([0, 1, 1])
+        """
         return torch.cdist(vectors.detach().float(), self.codebook).argmin(dim=1)
 
     def forward(self, vectors: Tensor) -> QuantizerOutput:
-        """Quantise ``vectors`` [N, D]; in training mode also update the codebook."""
+        """Quantise vectors; in training mode also update the codebook.
+
+        In training mode the first call initialises the codebook by k-means
+        on ``vectors`` (:meth:`refit`), and every call moves the atoms by
+        an EMA step towards the mean of the vectors assigned to them and
+        counts their usage. In eval mode the codebook is left unchanged.
+
+        Parameters
+        ----------
+        vectors : Tensor[N, D]
+
+        Returns
+        -------
+        QuantizerOutput
+            ``quantized`` [N, D] (codebook rows, straight-through gradient),
+            ``codes`` [N] and the scalar ``commitment``.
+
+        Examples
+        --------
+        >>> vq = VectorQuantizer(2, QuantizerConfig(codebook_size=2)).eval()
+        >>> _ = vq.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 10.0]]))
+        >>> x = torch.tensor([[1.0, 1.0], [9.0, 9.0]], requires_grad=True)
+        >>> out = vq(x)
+        >>> out.quantized.tolist(), out.codes.tolist(), float(out.commitment.detach())  # MSE to atoms
+        ([[0.0, 0.0], [10.0, 10.0]], [0, 1], 1.0)
+        >>> out.quantized.sum().backward()
+        >>> x.grad.tolist()  # the gradient passes straight through
+        [[1.0, 1.0], [1.0, 1.0]]
+        """
         if self.training and not bool(self.initialised):
             self.refit(vectors)
         codes = self.nearest(vectors)
@@ -230,6 +280,19 @@ class VectorQuantizer(nn.Module):
         can undo an atom that covers two clusters. With fewer vectors than
         atoms, the missing atoms are copies of random vectors plus small noise.
         Resets the EMA statistics.
+
+        Parameters
+        ----------
+        vectors : Tensor[N, D]
+            Content vectors to cluster (all ranks' are gathered under DDP).
+
+        Examples
+        --------
+        >>> vq = VectorQuantizer(2, QuantizerConfig(codebook_size=2))
+        >>> vq.generator = torch.Generator().manual_seed(0)
+        >>> vq.refit(torch.tensor([[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [10.0, 12.0]]))
+        >>> sorted(vq.codebook.tolist()), bool(vq.initialised)  # the two cluster means
+        ([[0.0, 1.0], [10.0, 11.0]], True)
         """
         pool = self._gather(vectors.detach().float())
         k = self.codebook_size
@@ -274,6 +337,23 @@ class VectorQuantizer(nn.Module):
         -------
         int
             Number of atoms re-seeded.
+
+        Examples
+        --------
+        Atom 2 sits far from the data, so no vector picks it; it is moved into
+        the busiest cluster, which it then shares with the atom there:
+
+        >>> vq = VectorQuantizer(2, QuantizerConfig(codebook_size=3, dead_code_threshold=1))
+        >>> vq.generator = torch.Generator().manual_seed(0)
+        >>> vq.refit(torch.tensor([[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]]))  # one atom each
+        >>> batch = torch.tensor([[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [10.0, 12.0]])
+        >>> _ = vq(batch)  # training mode: counts each atom's usage
+        >>> len(set(vq.nearest(batch).tolist()))  # atoms in use
+        2
+        >>> vq.reseed_dead(batch)
+        1
+        >>> len(set(vq.nearest(batch).tolist()))
+        3
         """
         usage = self.window_usage.clone()
         limit = max(self.config.dead_code_threshold, self.config.underuse_fraction * float(usage.mean()))
@@ -304,7 +384,21 @@ class VectorQuantizer(nn.Module):
         return len(dead) if len(dead) < self.codebook_size else 0
 
     def usage_perplexity(self) -> float:
-        """Perplexity of the lifetime atom usage (K when all atoms are used equally)."""
+        """Perplexity of the lifetime atom usage (K when all atoms are used equally).
+
+        Counts the assignments of every training-mode call since the
+        quantiser was built: exp of the entropy of the atoms' usage shares,
+        between 1 (one atom, or none used yet) and K.
+
+        Examples
+        --------
+        >>> vq = VectorQuantizer(2, QuantizerConfig(codebook_size=4))
+        >>> vq.usage_perplexity()  # nothing assigned yet
+        1.0
+        >>> _ = vq(torch.tensor([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]]))
+        >>> round(vq.usage_perplexity(), 3)  # each of the 4 atoms used once
+        4.0
+        """
         p = self.total_usage / self.total_usage.sum().clamp(min=1)
         entropy = -(p * torch.log(p.clamp(min=1e-12))).sum()
         return float(torch.exp(entropy))

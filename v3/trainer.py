@@ -95,7 +95,43 @@ class Trainer:
 
     Examples
     --------
-    See ``examples/`` and ``v3 train --help``.
+    A toy domain (see :class:`v3.Adapter`) trained for 3 steps (``v3 train``
+    does the same from the command line; ``examples/custom_adapter.py`` trains
+    one to full accuracy):
+
+    >>> import tempfile, torch
+    >>> from torch import nn
+    >>> from v3 import Adapter, FragmentDataset
+    >>> from v3.config import ExperimentConfig, ModelConfig, QuantizerConfig, TrainConfig
+    >>> class Points(Adapter):  # 2-D points: content = corner of a square, style = shift of a sample
+    ...     name = "points"
+    ...     def default_config(self):
+    ...         train = TrainConfig(steps=3, batch_size=4, log_every=1, device="cpu")
+    ...         model = ModelConfig(2, 2, QuantizerConfig(codebook_size=4))
+    ...         return ExperimentConfig(self.name, model, train=train)
+    ...     def parse_config(self, data):
+    ...         return data
+    ...     def fragment_shape(self, adapter_config):
+    ...         return (2,)
+    ...     def build_backbones(self, adapter_config, model_config):  # encoder -> [N, 16], decoder
+    ...         latent = model_config.content_dim + model_config.style_dim
+    ...         return nn.Linear(2, 16), nn.Linear(latent, 2)
+    ...     def load_dataset(self, data_dir, adapter_config):  # 8 samples of F = 4 shifted corners
+    ...         corners = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]]).repeat(8, 1)
+    ...         shift = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    ...         content, style = torch.arange(4).repeat(8), torch.arange(8).repeat_interleave(4)
+    ...         points = corners + shift.repeat_interleave(4, 0)  # [32, 2]
+    ...         return FragmentDataset(points, torch.arange(32).reshape(8, 4), content, style)
+    >>> adapter = Points()
+    >>> data = adapter.load_dataset("unused", {})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     result = Trainer(adapter, adapter.default_config(), data, out).fit()
+    ...     files = sorted(p.name for p in result.checkpoint.parent.iterdir())
+    >>> result.steps, files
+    (3, ['checkpoint.pt', 'config.json', 'train_log.jsonl'])
+    >>> losses = result.last_losses  # of the last step: total = reconstruction + V3 terms + commitment
+    >>> losses["total"] > losses["reconstruction"] > 0
+    True
     """
 
     def __init__(
@@ -128,6 +164,39 @@ class Trainer:
 
     @property
     def checkpoint_path(self) -> Path:
+        """Where :meth:`fit` writes the checkpoint: ``out_dir / "checkpoint.pt"``.
+
+        Examples
+        --------
+        >>> import tempfile, torch
+        >>> from torch import nn
+        >>> from v3 import Adapter, FragmentDataset
+        >>> from v3.config import ExperimentConfig, ModelConfig, QuantizerConfig, TrainConfig
+        >>> class Points(Adapter):  # 2-D points: content = corner of a square, style = shift of a sample
+        ...     name = "points"
+        ...     def default_config(self):
+        ...         train = TrainConfig(steps=3, batch_size=4, log_every=1, device="cpu")
+        ...         model = ModelConfig(2, 2, QuantizerConfig(codebook_size=4))
+        ...         return ExperimentConfig(self.name, model, train=train)
+        ...     def parse_config(self, data):
+        ...         return data
+        ...     def fragment_shape(self, adapter_config):
+        ...         return (2,)
+        ...     def build_backbones(self, adapter_config, model_config):  # encoder -> [N, 16], decoder
+        ...         latent = model_config.content_dim + model_config.style_dim
+        ...         return nn.Linear(2, 16), nn.Linear(latent, 2)
+        ...     def load_dataset(self, data_dir, adapter_config):  # 8 samples of F = 4 shifted corners
+        ...         corners = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]]).repeat(8, 1)
+        ...         shift = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+        ...         content, style = torch.arange(4).repeat(8), torch.arange(8).repeat_interleave(4)
+        ...         points = corners + shift.repeat_interleave(4, 0)  # [32, 2]
+        ...         return FragmentDataset(points, torch.arange(32).reshape(8, 4), content, style)
+        >>> adapter = Points()
+        >>> data = adapter.load_dataset("unused", {})
+        >>> trainer = Trainer(adapter, adapter.default_config(), data, "runs/points")  # writes nothing
+        >>> trainer.checkpoint_path.as_posix()
+        'runs/points/checkpoint.pt'
+        """
         return self.out_dir / CHECKPOINT_NAME
 
     def _make_model(self) -> ContentStyleAutoencoder:
@@ -172,6 +241,47 @@ class Trainer:
         TrainResult
             Path of the final checkpoint, steps done, wall time of this call and
             the last logged loss components.
+
+        Examples
+        --------
+        Train 3 steps, then continue the same run to 5 (only ``train.steps``
+        and bookkeeping settings may change on resume):
+
+        >>> import tempfile, torch
+        >>> from torch import nn
+        >>> from v3 import Adapter, FragmentDataset
+        >>> from v3.config import ExperimentConfig, ModelConfig, QuantizerConfig, TrainConfig
+        >>> class Points(Adapter):  # 2-D points: content = corner of a square, style = shift of a sample
+        ...     name = "points"
+        ...     def default_config(self):
+        ...         train = TrainConfig(steps=3, batch_size=4, log_every=1, device="cpu")
+        ...         model = ModelConfig(2, 2, QuantizerConfig(codebook_size=4))
+        ...         return ExperimentConfig(self.name, model, train=train)
+        ...     def parse_config(self, data):
+        ...         return data
+        ...     def fragment_shape(self, adapter_config):
+        ...         return (2,)
+        ...     def build_backbones(self, adapter_config, model_config):  # encoder -> [N, 16], decoder
+        ...         latent = model_config.content_dim + model_config.style_dim
+        ...         return nn.Linear(2, 16), nn.Linear(latent, 2)
+        ...     def load_dataset(self, data_dir, adapter_config):  # 8 samples of F = 4 shifted corners
+        ...         corners = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]]).repeat(8, 1)
+        ...         shift = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+        ...         content, style = torch.arange(4).repeat(8), torch.arange(8).repeat_interleave(4)
+        ...         points = corners + shift.repeat_interleave(4, 0)  # [32, 2]
+        ...         return FragmentDataset(points, torch.arange(32).reshape(8, 4), content, style)
+        >>> adapter = Points()
+        >>> data = adapter.load_dataset("unused", {})
+        >>> import json
+        >>> from v3.config import apply_overrides
+        >>> config = adapter.default_config()
+        >>> with tempfile.TemporaryDirectory() as out:
+        ...     _ = Trainer(adapter, config, data, out).fit()  # steps 1-3
+        ...     longer = apply_overrides(config, ["train.steps=5"])
+        ...     result = Trainer(adapter, longer, data, out).fit(resume=True)  # steps 4-5
+        ...     log = (result.checkpoint.parent / "train_log.jsonl").read_text().splitlines()
+        >>> result.steps, [json.loads(line)["step"] for line in log]
+        (5, [1, 2, 3, 4, 5])
         """
         with distributed.session(self.device) as device:
             self.device = device

@@ -125,7 +125,19 @@ class MusicConfig:
     sample_notes: str = "consecutive"
 
     def frontend(self) -> FrontEndConfig:
-        """The front-end part of these settings."""
+        """The front-end part of these settings.
+
+        Returns
+        -------
+        FrontEndConfig
+            Sample rate (Hz), hop (samples), lowest bin (MIDI number), bins.
+
+        Examples
+        --------
+        >>> fe = MusicConfig().frontend()
+        >>> fe.sample_rate, fe.hop_length, fe.fmin_midi, fe.n_bins  # 6 octaves from C2, 24 bins each
+        (16000, 256, 36.0, 144)
+        """
         return FrontEndConfig(
             sample_rate=self.sample_rate,
             hop_length=self.hop_length,

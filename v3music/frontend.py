@@ -53,12 +53,25 @@ class FrontEndConfig:
     log_floor: float = 1e-4
 
     def to_dict(self) -> dict[str, float | int]:
-        """The settings as a plain JSON-able dict (as stored in checkpoints)."""
+        """The settings as a plain JSON-able dict (as stored in checkpoints).
+
+        Examples
+        --------
+        >>> settings = FrontEndConfig(hop_length=128).to_dict()
+        >>> settings["sample_rate"], settings["hop_length"], FrontEndConfig(**settings).frame_rate
+        (16000, 128, 125.0)
+        """
         return asdict(self)
 
     @property
     def frame_rate(self) -> float:
-        """CQT frames per second."""
+        """CQT frames per second: ``sample_rate / hop_length``.
+
+        Examples
+        --------
+        >>> FrontEndConfig(sample_rate=16000, hop_length=160).frame_rate
+        100.0
+        """
         return self.sample_rate / self.hop_length
 
 

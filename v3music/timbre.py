@@ -73,12 +73,25 @@ class TimbreModel:
 
     @property
     def sample_rate(self) -> int:
-        """Sample rate (Hz) of the model's front end."""
+        """Sample rate (Hz) of the model's front end; other rates are resampled to it.
+
+        Examples
+        --------
+        >>> TimbreModel().sample_rate
+        16000
+        """
         return self.notes.sample_rate
 
     @property
     def dim(self) -> int:
-        """Length of an embedding (the model's style size)."""
+        """Length of an embedding (the model's style size).
+
+        Examples
+        --------
+        >>> tm = TimbreModel()
+        >>> tm.dim == tm.embed(np.sin(2 * np.pi * 440 * np.arange(16000) / 16000), 16000).shape[0]
+        True
+        """
         return int(self.notes.loaded.model.config.style_dim)
 
     def encode(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> tuple[np.ndarray, EncodedNotes]:
@@ -203,7 +216,13 @@ def timbre_embedding_file(path: Path | str, *, model: LoadedModel | Path | str =
 
     Examples
     --------
-    >>> timbre_embedding_file("examples/flute.flac").shape
-    (16,)
+    >>> import tempfile, soundfile as sf
+    >>> t = np.arange(22050) / 22050  # 1 s at 22.05 kHz
+    >>> y = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, 5 harmonics
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/a4.flac", y, 22050)
+    ...     embedding = timbre_embedding_file(f"{folder}/a4.flac")
+    >>> embedding.shape, embedding.dtype
+    ((16,), dtype('float32'))
     """
     return TimbreModel(model, device=device).embed_file(path)

@@ -181,11 +181,21 @@ class Transcriber:
 
     Examples
     --------
+    A C major arpeggio (C4, E4, G4; 0.5 s each, 5 harmonics) written as a
+    22.05 kHz FLAC, transcribed by one loaded model (resampled to its rate):
+
+    >>> import tempfile, soundfile as sf
+    >>> t = np.arange(11025) / 22050  # 0.5 s at 22.05 kHz
+    >>> y = np.concatenate([0.2 * sum(np.sin(2 * np.pi * k * f * t) / k for k in range(1, 6))
+    ...                     for f in (261.63, 329.63, 392.0)])
     >>> transcriber = Transcriber()
     >>> transcriber.sample_rate  # Hz
     16000
-    >>> [n.pitch for n in transcriber.transcribe_file("examples/melody.flac").notes[:4]]
-    [64, 64, 65, 67]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/arpeggio.flac", y, 22050)
+    ...     result = transcriber.transcribe_file(f"{folder}/arpeggio.flac")
+    >>> [n.pitch for n in result.notes], result.duration  # MIDI numbers, seconds
+    ([60, 64, 67], 1.5)
     """
 
     def __init__(
@@ -208,7 +218,13 @@ class Transcriber:
 
     @property
     def sample_rate(self) -> int:
-        """Sample rate (Hz) the model's front end works at."""
+        """Sample rate (Hz) the model's front end works at; other rates are resampled to it.
+
+        Examples
+        --------
+        >>> Transcriber().sample_rate
+        16000
+        """
         return self.config.sample_rate
 
     @torch.no_grad()

@@ -132,9 +132,19 @@ class DigitReader:
 
     Examples
     --------
-    >>> reader = DigitReader("digits")  # doctest: +SKIP
-    >>> reader.read("strip.png")  # doctest: +SKIP
-    '7310524968'
+    A strip of three handwritten digits (7, 3, 1) drawn by the package's own
+    generator, read with the shipped ``digits`` checkpoint:
+
+    >>> import numpy as np
+    >>> from v3vision.data import StripSpec, render_digit, split_digits
+    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> reader = DigitReader("digits")
+    >>> reader.read(blue), reader.cell_size  # cells are resized to 16 x 16 pixels
+    ('731', 16)
     """
 
     def __init__(self, model: LoadedModel | str | Path = DEFAULT_CHECKPOINT, *,
@@ -153,25 +163,88 @@ class DigitReader:
 
     @property
     def model(self) -> nn.Module:
+        """The loaded :class:`v3.ContentStyleAutoencoder` (eval mode).
+
+        Examples
+        --------
+        >>> model = DigitReader("digits").model
+        >>> type(model).__name__, model.quantizer.codebook_size  # one atom per digit
+        ('ContentStyleAutoencoder', 10)
+        """
         return self.loaded.model
 
     def cells(self, image: Any, *, cells: int | None = None, cell_width: int | None = None,
               name: str = "image") -> Tensor:
-        """Load a strip and cut it into model-sized cells: Tensor[N, 3, cell_size, cell_size]."""
+        """Load a strip and cut it into model-sized cells.
+
+        Parameters
+        ----------
+        image : path, bytes, PIL image or array [H, W, 3|4]
+            The strip (see :func:`v3vision.data.load_image`).
+        cells, cell_width : int, optional
+            How to cut it (see :func:`v3vision.data.cut_cells`; default: square cells).
+        name : str
+            Names the image in error messages when it is not a path.
+
+        Returns
+        -------
+        Tensor[N, 3, cell_size, cell_size]
+            RGB in [0, 1], left to right.
+
+        Examples
+        --------
+        >>> reader = DigitReader("digits")
+        >>> strip = np.ones((24, 72, 3), np.float32)  # white [H, W, 3]: three 24 x 24 cells
+        >>> reader.cells(strip).shape, reader.cells(strip, cells=2).shape  # cells=2: 36 px wide each
+        (torch.Size([3, 3, 16, 16]), torch.Size([2, 3, 16, 16]))
+        """
         strip = load_image(image, name=name)
         return torch.from_numpy(cut_cells(strip, cell_size=self.cell_size, cells=cells,
                                           cell_width=cell_width, name=_name(image, name)))
 
     @torch.no_grad()
     def codes(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> npt.NDArray[np.int64]:
-        """Codebook atom of every cell, left to right: int64 [N]."""
+        """Codebook atom of every cell, left to right: int64 [N].
+
+        Each cell is encoded on its own. ``atom_labels[code]`` is the digit
+        the atom was named after at calibration (what :meth:`read` returns).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from v3vision.data import StripSpec, render_digit, split_digits
+        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+        >>> reader = DigitReader("digits")
+        >>> codes = reader.codes(blue)
+        >>> codes.shape, [reader.atom_labels[c] for c in codes]
+        ((3,), [7, 3, 1])
+        """
         x = self.cells(image, cells=cells, cell_width=cell_width)
         self.model.eval()
         enc = self.model.encode(x[:, None].to(_device(self.model)))  # type: ignore[operator]  # cells one by one
         return enc.codes[:, 0].cpu().numpy().astype(np.int64)
 
     def read(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> str:
-        """The digits of a strip, left to right, as a string ("?" for an unnamed atom)."""
+        """The digits of a strip, left to right, as a string ("?" for an unnamed atom).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from v3vision.data import StripSpec, render_digit, split_digits
+        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+        >>> reader = DigitReader("digits")
+        >>> reader.read(blue), reader.read(red, cells=3)  # the colour does not change the reading
+        ('731', '731')
+        """
         names = self.atom_labels
         return "".join(str(names[c]) if c < len(names) and names[c] >= 0 else "?"
                        for c in self.codes(image, cells=cells, cell_width=cell_width))
@@ -186,6 +259,23 @@ class DigitReader:
         :func:`recolor_cells`: ``"input"`` keeps A's strokes and A's cell
         height (S = height of A), ``"codebook"`` draws A's atoms at the
         model's cell size (S = ``cell_size``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from v3vision.data import StripSpec, render_digit, split_digits
+        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+        >>> reader = DigitReader("digits")
+        >>> out = reader.recolor(blue, red)  # blue's 7, 3, 1 in red's ink
+        >>> out.shape, out.dtype, bool(out[..., 0].mean() > out[..., 2].mean())  # now more red than blue
+        ((24, 72, 3), dtype('float32'), True)
+        >>> reader.recolor(blue, red, shape="codebook").shape  # digits redrawn at the cell size
+        (16, 48, 3)
         """
         if shape == "input":
             strip = load_image(a, name="A")
@@ -201,7 +291,28 @@ class DigitReader:
 
     @torch.no_grad()
     def embed(self, image: Any, *, cells: int | None = None, cell_width: int | None = None) -> npt.NDArray[np.float32]:
-        """Style (colour) vector of a strip: the mean of its cells' style vectors, float32 [Ds]."""
+        """Style (colour) vector of a strip: the mean of its cells' style vectors, float32 [Ds].
+
+        Examples
+        --------
+        Same digits in another colour lie far apart; other digits in the same
+        colour lie close:
+
+        >>> import numpy as np
+        >>> from v3vision.data import StripSpec, render_digit, split_digits
+        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+        >>> other = np.concatenate([draw(2, 1), draw(5, 1), draw(8, 1)], axis=1)
+        >>> blue_258 = 1 - other[..., None] * np.array([1.0, 1.0, 0.0])  # 2, 5, 8 in blue
+        >>> reader = DigitReader("digits")
+        >>> e_blue, e_red, e_blue_258 = reader.embed(blue), reader.embed(red), reader.embed(blue_258)
+        >>> e_blue.shape, bool(np.linalg.norm(e_blue - e_blue_258) < np.linalg.norm(e_blue - e_red))
+        ((8,), True)
+        """
         x = self.cells(image, cells=cells, cell_width=cell_width)
         self.model.eval()
         enc = self.model.encode(x[:, None].to(_device(self.model)))  # type: ignore[operator]
@@ -240,8 +351,21 @@ def read_digits(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int
 
     Examples
     --------
-    >>> read_digits("strip.png")  # doctest: +SKIP
-    '7310524968'
+    A strip drawn by the package's generator, read from a PNG file:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from v3vision.data import StripSpec, render_digit, split_digits
+    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> from v3vision.data import save_image
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_image(blue, Path(folder) / "strip.png")
+    ...     read_digits(path)
+    '731'
     """
     return _reader(model).read(image, cells=cells, cell_width=cell_width)
 
@@ -261,15 +385,57 @@ def recolor(a: Any, b: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int
 
     Examples
     --------
-    >>> recolor("a.png", "b.png").shape  # doctest: +SKIP
-    (24, 240, 3)
+    >>> import numpy as np
+    >>> from v3vision.data import StripSpec, render_digit, split_digits
+    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+    >>> out = recolor(blue, red)
+    >>> out.shape, bool(out[..., 0].mean() > out[..., 2].mean())  # [S, Na * S, 3], now red ink
+    ((24, 72, 3), True)
     """
     return _reader(model).recolor(a, b, cells=cells, cell_width=cell_width, shape=shape)
 
 
 def recolor_file(a: Path | str, b: Path | str, out: Path | str, *, model: ModelLike = DEFAULT_CHECKPOINT,
                  cells: int | None = None, cell_width: int | None = None, shape: str = "input") -> Path:
-    """:func:`recolor` two image files and write the result as PNG (atomically)."""
+    """:func:`recolor` two image files and write the result as PNG (atomically).
+
+    Parameters
+    ----------
+    a, b : path
+        Image files: A gives the digits, B the colour.
+    out : path
+        The PNG to write; its folder must exist.
+    model, cells, cell_width, shape
+        As in :func:`recolor`.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from v3vision.data import StripSpec, render_digit, split_digits
+    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+    >>> from v3vision.data import load_image, save_image
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     a, b = save_image(blue, Path(folder) / "a.png"), save_image(red, Path(folder) / "b.png")
+    ...     out = recolor_file(a, b, Path(folder) / "a_in_red.png")
+    ...     out.name, load_image(out).shape
+    ('a_in_red.png', (24, 72, 3))
+    """
     out = Path(out)
     if out.is_dir():
         raise InputError(f"{out}: is a folder, expected a PNG file path")
@@ -285,7 +451,15 @@ def embed(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | Non
 
     Examples
     --------
-    >>> embed("strip.png").shape  # doctest: +SKIP
-    (8,)
+    >>> import numpy as np
+    >>> from v3vision.data import StripSpec, render_digit, split_digits
+    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
+    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
+    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
+    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
+    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> vector = embed(blue)
+    >>> vector.shape, vector.dtype
+    ((8,), dtype('float32'))
     """
     return _reader(model).embed(image, cells=cells, cell_width=cell_width)

@@ -96,6 +96,15 @@ class StripSpec:
         Largest Gaussian blur sigma in pixels (each cell draws one in [0, blur]).
     noise : float
         Standard deviation of additive Gaussian pixel noise (pixel values in [0, 1]).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spec = StripSpec(cell_size=16, margin=1, jitter=0.0)  # smaller cells, digits not shifted
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = make_digit_strips(folder, train_strips_per_colour=1, test_strips_per_colour=1, spec=spec)
+    ...     load_image(f"{folder}/train/strip_00000.png").shape  # ten 16 x 16 cells
+    (16, 160, 3)
     """
 
     cell_size: int = 24
@@ -306,6 +315,21 @@ def load_image(image: Any, *, name: str = "image") -> npt.NDArray[np.float32]:
     ------
     InputError
         Not an image, an empty image, or a channel count other than 3 or 4.
+
+    Examples
+    --------
+    >>> image = load_image(np.zeros((2, 3, 4), np.uint8))  # black, fully transparent RGBA
+    >>> image.shape, image.dtype, float(image.min())  # composited onto white
+    ((2, 3, 3), dtype('float32'), 1.0)
+    >>> import io
+    >>> png = io.BytesIO()
+    >>> Image.new("RGB", (4, 2), (255, 0, 0)).save(png, format="PNG")
+    >>> load_image(png.getvalue())[0, 0].tolist()  # PNG bytes: a red pixel
+    [1.0, 0.0, 0.0]
+    >>> load_image(np.ones((2, 2)), name="mask")
+    Traceback (most recent call last):
+    ...
+    v3.errors.InputError: mask: has 1 channel(s) (shape (2, 2)); expected [H, W, 3] RGB or [H, W, 4] RGBA
     """
     pil: Image.Image | None = None
     if isinstance(image, (str, Path)):
