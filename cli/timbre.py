@@ -118,11 +118,12 @@ def timbre_similar_command(query: Path, folder: Path, top: int | None, recursive
               help="Output WAV (default: A_as_B.wav in the current folder).")
 @click.option("--sr", "out_sr", type=click.IntRange(1000, 768000), default=None,
               help="Sample rate of the output in Hz (default: A's).")
-@click.option("--method", type=click.Choice(["filter", "griffinlim", "sample"]), default="filter", show_default=True,
-              help="filter: A's short-time spectrum reshaped, A's phase kept; griffinlim: the same magnitudes, "
-                   "phase by Griffin-Lim (the baseline; slower, phasier); sample: B's own notes, transposed to "
-                   "A's pitches and placed in A's timing (sounds most like B; A's notes that are not detected "
-                   "are dropped).")
+@click.option("--method", type=click.Choice(["sample", "filter", "griffinlim"]), default="sample",
+              show_default=True,
+              help="sample: B's own notes, transposed to A's pitches and placed in A's timing (sounds most like "
+                   "B; notes of A the detector misses are dropped); filter: A's short-time spectrum reshaped by "
+                   "the model, A's phase kept (keeps every note of A, sounds more like A); griffinlim: the "
+                   "filter's magnitudes with Griffin-Lim phase (the baseline; slower).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the spectrograms of A, B and the result as PNG.")
 @_checkpoint_option
@@ -133,10 +134,12 @@ def timbre_swap_command(a: Path, b: Path, out: Path | None, out_sr: int | None, 
                         checkpoint: str, device: str, overwrite: bool) -> None:
     """Play the notes of A with the instrument of B; write a WAV.
 
-    A's notes are found and coded by the model; the model decodes each note
-    with B's timbre (the mean style of B's notes), and the difference to A's
-    own timbre reshapes A's spectrum note by note. A's timing, dynamics and
-    pitch are kept. Both inputs: any format soundfile reads, any rate, mono or
+    The notes of A and B are found by the model. By default (--method sample)
+    each note of A is played by the note of B nearest in pitch, transposed by
+    the interval that aligns their spectra and fitted to the note's length; A's
+    timing, pitches and relative dynamics are kept. --method filter instead
+    decodes each note of A with B's timbre (the mean style of B's notes) and
+    lets the change reshape A's own spectrum. Both inputs: any format soundfile reads, any rate, mono or
     stereo, up to 30 minutes. The result is mono 16-bit WAV, scaled down if it
     would clip.
 
