@@ -133,11 +133,17 @@ def make_dev_set(
     programs: Sequence[int] = DEFAULT_PROGRAMS,
     sr: int = 16000,
     seconds: tuple[float, float] = (10.0, 15.0),
+    noise_snr_db: float | None = None,
+    reverb_seconds: float | None = None,
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
 
     Everything is drawn from ``numpy.random.default_rng(seed)``, so a seed
     gives the same melodies (and, with the same SoundFont, the same audio).
+    ``reverb_seconds`` (RT60) convolves each render with a synthetic room
+    (exponentially decaying noise, 30 % wet); ``noise_snr_db`` then adds
+    white noise at that signal-to-noise ratio (against the melody's RMS).
+    Both draw from their own generator, so the melodies stay those of ``seed``.
     """
     rng = np.random.default_rng(seed)
     dev = []
@@ -145,11 +151,31 @@ def make_dev_set(
         program = int(programs[i % len(programs)])
         rows = random_melody(rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
         pm = melody_midi(rows, program)
-        audio = render_midi(pm, sr=sr)
+        audio = degrade(render_midi(pm, sr=sr), sr, np.random.default_rng([seed, i]),
+                        noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
         # the reference is read back from the MIDI that was rendered
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])
         dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
     return dev
+
+
+def degrade(audio: np.ndarray, sr: int, rng: np.random.Generator, *, noise_snr_db: float | None = None,
+            reverb_seconds: float | None = None) -> np.ndarray:
+    """A render made more like a recording: synthetic room, then white noise (see :func:`make_dev_set`)."""
+    out = audio.astype(np.float64)
+    if reverb_seconds:
+        from scipy.signal import fftconvolve
+
+        t = np.arange(int(reverb_seconds * sr)) / sr
+        response = rng.standard_normal(len(t)) * 10.0 ** (-3.0 * t / reverb_seconds)  # -60 dB at RT60
+        wet = fftconvolve(out, response)[: len(out)]
+        wet *= np.sqrt(np.mean(out**2) / max(np.mean(wet**2), 1e-20))
+        out = 0.7 * out + 0.3 * wet
+    if noise_snr_db is not None:
+        rms = np.sqrt(np.mean(out**2))
+        out = out + rng.standard_normal(len(out)) * rms * 10.0 ** (-noise_snr_db / 20.0)
+    peak = np.abs(out).max()
+    return (out / peak * 0.99 if peak > 0.99 else out).astype(np.float32)
 
 
 # --------------------------------------------------------------------------
@@ -410,6 +436,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="comma-separated GM programs (0-based), unseen in training")
     ap.add_argument("--sr", type=int, default=16000, help="sample rate of the rendered audio, Hz")
     ap.add_argument("--device", default="cpu", help="device of the v3 model")
+    ap.add_argument("--noise-snr", type=float, default=None,
+                    help="add white noise at this signal-to-noise ratio, dB (default: none)")
+    ap.add_argument("--reverb", type=float, default=None,
+                    help="convolve with a synthetic room of this RT60, seconds (default: none)")
+    ap.add_argument("--onset-sensitivity", type=float, default=0.5,
+                    help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
     args = ap.parse_args(argv)
     if args.n_melodies < 1:
@@ -440,16 +472,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
-                       programs=args.programs, sr=args.sr)
+                       programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
+                       reverb_seconds=args.reverb)
     render_s = time.perf_counter() - t0
     audio_s = sum(m.duration for m in dev)
     n_ref = sum(len(m.reference) for m in dev)
     print(f"dev set: {len(dev)} melodies, {audio_s:.1f} s of audio, {n_ref} notes, MIDI {args.low}-{args.high}, "
-          f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz "
-          f"(rendered in {render_s:.1f} s)")
+          f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
+          f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
+          f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'} (rendered in {render_s:.1f} s)")
 
     t0 = time.perf_counter()
-    transcriber = Transcriber(args.checkpoint, device=args.device)
+    transcriber = Transcriber(args.checkpoint, device=args.device, onset_sensitivity=args.onset_sensitivity)
     load_s = time.perf_counter() - t0
     systems = {"v3": v3_system(transcriber), "pyin": pyin_system(low=args.low, high=args.high)}
     t0 = time.perf_counter()

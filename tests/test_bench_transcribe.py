@@ -119,3 +119,17 @@ def test_scores_lie_in_unit_interval(bench: ModuleType, results: dict[str, Any])
         assert set(per) == {"0", "40"}
         assert all(0.0 <= p["note_f1"] <= 1.0 for p in per.values())
     json.dumps(results, allow_nan=False, default=float)  # what --out writes must be valid JSON
+
+
+def test_degrade_adds_noise_at_the_asked_snr_and_keeps_the_length(bench: ModuleType) -> None:
+    sr = 16000
+    t = np.arange(sr) / sr
+    clean = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    noisy = bench.degrade(clean, sr, np.random.default_rng(0), noise_snr_db=20.0)
+    assert noisy.shape == clean.shape and noisy.dtype == np.float32
+    snr = 10 * np.log10(np.mean(clean**2) / np.mean((noisy - clean) ** 2))
+    assert snr == pytest.approx(20.0, abs=0.3)
+    roomy = bench.degrade(clean, sr, np.random.default_rng(0), reverb_seconds=0.5)
+    assert roomy.shape == clean.shape and not np.allclose(roomy, clean, atol=1e-3)
+    assert np.sqrt(np.mean(roomy**2)) == pytest.approx(np.sqrt(np.mean(clean**2)), rel=0.3)
+    assert np.array_equal(bench.degrade(clean, sr, np.random.default_rng(0)), clean)  # nothing asked: unchanged
