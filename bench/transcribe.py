@@ -51,6 +51,7 @@ import torch
 
 from v3.fileio import atomic_write
 from v3music.melodies import melody_midi, random_melody
+from v3music.segment import DEFAULT_ONSET_SENSITIVITY
 from v3music.synth import INSNOTES_PROGRAMS, render_midi
 from v3music.transcribe import DEFAULT_CHECKPOINT, Transcriber
 
@@ -440,7 +441,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="add white noise at this signal-to-noise ratio, dB (default: none)")
     ap.add_argument("--reverb", type=float, default=None,
                     help="convolve with a synthetic room of this RT60, seconds (default: none)")
-    ap.add_argument("--onset-sensitivity", type=float, default=0.5,
+    ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
     args = ap.parse_args(argv)

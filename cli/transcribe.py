@@ -40,7 +40,7 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
                    "a folder for several inputs (song.wav -> FOLDER/song.mid).")
 @click.option("--checkpoint", default="insnotes", show_default=True,
               help="A music checkpoint file or the name of a shipped one.")
-@click.option("--onset-sensitivity", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+@click.option("--onset-sensitivity", type=click.FloatRange(0.0, 1.0), default=0.7, show_default=True,
               help="0-1: higher finds more, weaker onsets.")
 @click.option("--min-note", type=click.FloatRange(min=0.0), default=0.05, show_default=True,
               help="Notes shorter than this many seconds are dropped.")

@@ -194,3 +194,12 @@ def test_missing_plot_folder_fails_before_any_output(tmp_path) -> None:
                                       "--plot", str(tmp_path / "missing" / "roll.png")])
     assert result.exit_code == 2 and "missing does not exist" in result.output
     assert not out.exists()
+
+
+def test_cli_onset_sensitivity_default_is_the_library_default() -> None:
+    from v3_cli.transcribe import transcribe_command
+
+    from v3music.segment import DEFAULT_ONSET_SENSITIVITY
+
+    option = next(p for p in transcribe_command.params if p.name == "onset_sensitivity")
+    assert option.default == DEFAULT_ONSET_SENSITIVITY

@@ -19,7 +19,7 @@ from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments
 from .frontend import log_cqt, note_fragments
-from .segment import segment_notes
+from .segment import DEFAULT_ONSET_SENSITIVITY, segment_notes
 
 __all__ = ["EncodedNotes", "NoteEncoder"]
 
@@ -83,7 +83,7 @@ class NoteEncoder:
     (1, (1, 16))
     """
 
-    def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = 0.5, min_note_seconds: float = 0.05,
+    def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY, min_note_seconds: float = 0.05,
                  silence_db: float = 40.0) -> None:
         if not isinstance(loaded.adapter, MusicAdapter):
             raise InputError(f"{loaded.path}: not a music model (adapter {loaded.adapter.name!r})")

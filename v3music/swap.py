@@ -22,7 +22,6 @@ detector misses are left out.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import librosa
@@ -47,9 +46,6 @@ MAX_GAIN_DB = 30.0  # largest boost or cut applied to one time-frequency cell
 RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time after its offset
 MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note of a and the note of b it plays
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
-#: "sample": onset sensitivity of the note detector (a note it misses is not played; 0.5, the
-#: transcription default, dropped more notes: bench note F1 0.603 vs 0.690, 12 triples)
-SAMPLE_ONSET_SENSITIVITY = 0.7
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
 
@@ -312,10 +308,6 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     if method not in SWAP_METHODS:
         raise InputError(f"swap method {method!r} is not one of {', '.join(SWAP_METHODS)}")
     tm = model if isinstance(model, TimbreModel) else TimbreModel(model or DEFAULT_CHECKPOINT)
-    if method == "sample":
-        tm = copy.copy(tm)
-        tm.notes = copy.copy(tm.notes)
-        tm.notes.onset_sensitivity = SAMPLE_ONSET_SENSITIVITY
     sr_b = sr if sr_b is None else sr_b
     mono_a = _check_length(np.asarray(a), sr, where_a)
     mono_b = _check_length(np.asarray(b), sr_b, where_b)

@@ -30,6 +30,7 @@ from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, load_audio
 from .frontend import log_cqt
 from .notes import NoteEncoder
+from .segment import DEFAULT_ONSET_SENSITIVITY
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -203,7 +204,7 @@ class Transcriber:
         model: LoadedModel | Path | str = DEFAULT_CHECKPOINT,
         *,
         device: str = "cpu",
-        onset_sensitivity: float = 0.5,
+        onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY,
         min_note_seconds: float = 0.05,
         silence_db: float = 40.0,
     ) -> None:
