@@ -203,3 +203,19 @@ def test_cli_onset_sensitivity_default_is_the_library_default() -> None:
 
     option = next(p for p in transcribe_command.params if p.name == "onset_sensitivity")
     assert option.default == DEFAULT_ONSET_SENSITIVITY
+
+
+@pytest.mark.parametrize("program", [68, 40])
+def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> None:
+    # seven notes with rests, a repeated note and legato, under white noise at 15 dB SNR
+    starts, pitches = [0.25, 0.85, 1.45, 1.75, 2.6, 3.0, 3.4], [60, 64, 64, 67, 71, 62, 65]
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program)
+    inst.notes.extend(pretty_midi.Note(velocity=90, pitch=p, start=s, end=s + 0.35) for s, p in zip(starts, pitches))
+    pm.instruments.append(inst)
+    y = render_midi(pm, sr=16000)
+    noisy = y + np.random.default_rng(0).standard_normal(len(y)) * np.sqrt(np.mean(y**2)) * 10 ** (-15 / 20)
+    onsets = np.array([n.onset for n in transcriber.transcribe(noisy.astype(np.float32), 16000).notes])
+    found = sum(bool(np.any(np.abs(onsets - s) < 0.05)) for s in starts)
+    assert found >= 6
+    assert len(onsets) <= len(starts) + 1  # before the noise floor: 11 (oboe) and 10 (violin) notes

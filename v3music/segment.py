@@ -23,6 +23,10 @@ ABSOLUTE_SILENCE_DB = -50.0
 #: 0.767, 0.85 -> 0.821 / 0.791; with 20 dB SNR noise and a 0.5 s room (seed 1): 0.549, 0.592, 0.529.
 #: 0.7 is best on the degraded audio and close to best on clean renders.
 DEFAULT_ONSET_SENSITIVITY = 0.7
+#: Onset novelty ignores what does not rise this far above the noise floor of its frequency bin,
+#: the bin's median level over the quietest NOISE_PERCENTILE percent of frames.
+NOISE_MARGIN_DB = 6.0
+NOISE_PERCENTILE = 10.0
 
 
 @dataclass
@@ -40,6 +44,20 @@ class Segments:
     onsets: np.ndarray
     offsets: np.ndarray
     peak_db: np.ndarray
+
+
+def _noise_floor(db: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
+    """Noise floor [bins] of levels ``db`` [frames, bins]: each bin's median over the quietest frames.
+
+    The quietest :data:`NOISE_PERCENTILE` percent of frames (by ``level``
+    [frames], default the frames' mean dB) are the rests or the softest
+    moments; in clean audio they are silence, so the floor stays far below
+    any note.
+    """
+    if level is None:
+        level = db.mean(axis=1)
+    quiet = level <= np.percentile(level, NOISE_PERCENTILE)
+    return np.median(db[quiet], axis=0)
 
 
 def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_fft: int = 512,
@@ -65,7 +83,11 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
     Returns
     -------
     strength : ndarray[frames]
-        SuperFlux-style onset strength (dB flux, frequency max-filter of 3 bins).
+        SuperFlux-style onset strength (dB flux, frequency max-filter of 3
+        bins), on levels floored 60 dB below the loudest bin and
+        :data:`NOISE_MARGIN_DB` above each bin's noise floor (its median over
+        the quietest frames, the lowest of the chunks'), so steady noise makes
+        no flux.
     level_db : ndarray[frames]
         Frame level in dB (power summed over bins).
     """
@@ -81,13 +103,16 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
                 padded[start : start + (count - 1) * hop_length + n_fft], n_fft)[::hop_length][:count]
             yield first, np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
 
-    # pass 1: frame levels and the loudest bin, which sets the 60 dB floor of pass 2
+    # pass 1: frame levels, the loudest bin and each bin's noise floor, which set the floor of pass 2
     level = np.zeros(n_frames, dtype=np.float32)
     top = 1e-10
+    noise: np.ndarray | None = None
     for first, power in chunks():
         level[first : first + len(power)] = 10.0 * np.log10(power.sum(axis=1) + 1e-10)
         top = max(top, float(power.max()))
-    floor = 10.0 * np.log10(top) - 60.0
+        quiet = _noise_floor(10.0 * np.log10(power + 1e-10))
+        noise = quiet if noise is None else np.minimum(noise, quiet)
+    floor = np.maximum(10.0 * np.log10(top) - 60.0, noise + NOISE_MARGIN_DB)  # [bins]
     strength = np.zeros(n_frames, dtype=np.float32)
     previous: np.ndarray | None = None
     for first, power in chunks():
@@ -122,7 +147,8 @@ def segment_notes(
     """Find the notes of a monophonic recording.
 
     Onsets are peaks of a SuperFlux-style novelty of the log-CQT (dB values
-    floored 60 dB below the peak, frequency max-filter of 3 bins, 80 ms
+    floored 60 dB below the peak and :data:`NOISE_MARGIN_DB` above each bin's
+    noise floor, frequency max-filter of 3 bins, 80 ms
     minimum gap, backtracked to the preceding minimum), each then moved to the
     strongest short-window (32 ms) flux from 32 ms before to 250 ms after it,
     because the CQT's long low-frequency kernels respond before a note
@@ -157,7 +183,9 @@ def segment_notes(
     loud = level.max()
     active = (level > loud - silence_db) & (level > ABSOLUTE_SILENCE_DB)
     db = features * (20.0 / np.log(10.0))
-    db = np.maximum(db, db.max() - 60.0)
+    n = min(db.shape[1], len(level))  # the two frame grids match; guard the last frame
+    noise = _noise_floor(db[:, :n].T, level[:n])[:, None]
+    db = np.maximum(db, np.maximum(db.max() - 60.0, noise + NOISE_MARGIN_DB))
     env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)
     min_gap = max(round(0.08 * fe.frame_rate), 1)
     onsets = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
