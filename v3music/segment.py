@@ -21,7 +21,8 @@ ABSOLUTE_SILENCE_DB = -50.0
 #: Default onset sensitivity of every note detector (transcription, timbre tools). Measured with
 #: bench/transcribe.py (insnotes, C4-B4, note F1, seeds 0 / 1): 0.5 -> 0.730 / 0.697, 0.7 -> 0.803 /
 #: 0.767, 0.85 -> 0.821 / 0.791; with 20 dB SNR noise and a 0.5 s room (seed 1): 0.549, 0.592, 0.529.
-#: 0.7 is best on the degraded audio and close to best on clean renders.
+#: 0.7 is best on the degraded audio and close to best on clean renders (measured before the
+#: noise floor below was added; research log T8-T10).
 DEFAULT_ONSET_SENSITIVITY = 0.7
 #: Onset novelty ignores what does not rise this far above the noise floor of its frequency bin,
 #: the bin's median level over the quietest NOISE_PERCENTILE percent of frames.
