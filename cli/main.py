@@ -220,10 +220,13 @@ def _parse_programs(text: str | None, default: tuple[int, ...]) -> tuple[int, ..
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds velocities and loudness envelopes.")
 @click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Any .sf2 file (default: TimGM6mb.sf2 shipped with pretty_midi).")
+@click.option("--noise-snr", default=None, metavar="LOW,HIGH",
+              help="Also write a noisy copy of each file: white noise at one signal-to-noise ratio per file, "
+                   "drawn from LOW..HIGH dB (training augmentation for noisy recordings; e.g. 10,40).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @reports_errors
 def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int, seed: int,
-                     soundfont: Path | None, quiet: bool) -> None:
+                     soundfont: Path | None, noise_snr: str | None, quiet: bool) -> None:
     """Render the InsNotes data set (paper setting): 12 pitches MIDI 60-71 in a cycle, 1 s notes, 16 kHz.
 
     Example: v3 music make-data insnotes data/insnotes-test --seed 1
@@ -231,9 +234,17 @@ def insnotes_command(out_dir: Path, ood: bool, programs: str | None, cycles: int
     from v3music.synth import INSNOTES_OOD_PROGRAMS, INSNOTES_PROGRAMS, make_insnotes
 
     chosen = _parse_programs(programs, INSNOTES_OOD_PROGRAMS if ood else INSNOTES_PROGRAMS)
+    snr_range = None
+    if noise_snr is not None:
+        try:
+            low, high = (float(v) for v in noise_snr.split(","))
+        except ValueError as exc:
+            raise V3ClickError(f"--noise-snr {noise_snr!r}: expected LOW,HIGH in dB, e.g. 10,40") from exc
+        snr_range = (low, high)
     manifest = make_insnotes(out_dir, programs=chosen, n_cycles=cycles, seed=seed, soundfont=soundfont,
-                             progress=not quiet)
-    click.echo(f"wrote {len(chosen)} files and {manifest}")
+                             noise_snr_db=snr_range, progress=not quiet)
+    copies = f" and {len(chosen)} noisy copies" if snr_range else ""
+    click.echo(f"wrote {len(chosen)} files{copies} and {manifest}")
 
 
 @make_data_group.command("melodies")

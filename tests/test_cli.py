@@ -74,6 +74,8 @@ def test_resume_continues(tmp_path: Path) -> None:
         (("eval", "--checkpoint", "no-such-model", "--data", "{tmp}", "--out", "{tmp}/r"), "no such checkpoint"),
         (("music", "make-data", "insnotes", "{tmp}/d", "--soundfont", "{tmp}/file.txt"), "file.txt"),
         (("music", "make-data", "insnotes", "{tmp}/d", "--programs", "1,200"), "0-127"),
+        (("music", "make-data", "insnotes", "{tmp}/d", "--noise-snr", "loud"), "LOW,HIGH"),
+        (("music", "make-data", "insnotes", "{tmp}/d", "--noise-snr", "40,10"), "low <= high"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:

@@ -114,6 +114,20 @@ def test_same_seed_same_bytes_other_seed_differs(insnotes: Path, tmp_path: Path)
     assert vel["ref"] != vel["other"]
 
 
+def test_noisy_copies_have_the_asked_snr_and_leave_clean_files_alone(insnotes: Path, tmp_path: Path) -> None:
+    make_insnotes(tmp_path, programs=(0,), n_cycles=1, seed=0, noise_snr_db=(20.0, 20.0))
+    assert (tmp_path / "prog000.wav").read_bytes() == (insnotes / "prog000.wav").read_bytes()
+    entries = read_manifest(tmp_path)["files"]
+    assert [e["path"] for e in entries] == ["prog000.wav", "prog000-noisy.wav"]
+    assert entries[1]["noise_snr_db"] == 20.0 and entries[1]["pitches"] == entries[0]["pitches"]
+    clean, _ = sf.read(tmp_path / "prog000.wav", dtype="float64")
+    noisy, _ = sf.read(tmp_path / "prog000-noisy.wav", dtype="float64")
+    snr = 10 * np.log10(np.mean(clean**2) / np.mean((noisy - clean) ** 2))
+    assert snr == pytest.approx(20.0, abs=0.5)
+    with pytest.raises(ConfigError, match="noise_snr_db"):
+        make_insnotes(tmp_path, programs=(0,), n_cycles=1, noise_snr_db=(30.0, 10.0))
+
+
 def test_sounding_pitch_whistle_low_piano_true(insnotes: Path) -> None:
     files = {f["program"]: f for f in read_manifest(insnotes)["files"]}
     piano = np.array(files[0]["sounding_pitches"], dtype=float) - np.array(files[0]["pitches"])

@@ -366,6 +366,7 @@ def make_insnotes(
     seed: int = 0,
     soundfont: Path | str | None = None,
     sr: int = 16000,
+    noise_snr_db: tuple[float, float] | None = None,
     progress: bool = False,
 ) -> Path:
     """Render the InsNotes data set (one WAV per program) and its manifest.
@@ -401,6 +402,13 @@ def make_insnotes(
         SoundFont 2 file; default :func:`default_soundfont`.
     sr : int
         Sample rate of the WAV files in Hz (default 16000).
+    noise_snr_db : (float, float), optional
+        Training augmentation for noisy recordings: also write a copy of
+        every file with white noise added at one signal-to-noise ratio (dB,
+        against the file's RMS) drawn uniformly from this range per file
+        (``prog{program:03d}-noisy.wav``; its manifest entry records
+        ``noise_snr_db``). Noise is constant within a file, as in a recording,
+        so V3 sees it as part of the style. The clean files do not change.
     progress : bool
         Show a tqdm progress bar over the programs.
 
@@ -409,7 +417,7 @@ def make_insnotes(
     Path
         The written ``manifest.json`` in ``out_dir``. Each WAV is
         ``prog{program:03d}.wav``: 16-bit PCM, mono, ``sr`` Hz,
-        ``n_cycles * 12`` seconds.
+        ``n_cycles * 12`` seconds (plus the noisy copies, if asked).
 
     Raises
     ------
@@ -434,6 +442,10 @@ def make_insnotes(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed={seed!r}: must be a non-negative integer")
     sr = _check_sr(sr)
+    if noise_snr_db is not None:
+        lo_snr, hi_snr = (float(v) for v in noise_snr_db)
+        if not (np.isfinite(lo_snr) and np.isfinite(hi_snr) and lo_snr <= hi_snr):
+            raise ConfigError(f"noise_snr_db={noise_snr_db!r}: must be two finite dB values, low <= high")
     sf_path = _resolve_soundfont(soundfont)
     _soundfont_bytes(sf_path)  # fail early, before any file is written
 
@@ -470,28 +482,40 @@ def make_insnotes(
             audio = audio * (_NORMALISED_PEAK / peak)
         audio = audio.astype(np.float32)
 
-        name = f"prog{program:03d}.wav"
-        wav_path = out / name
-        try:
-            atomic_write(wav_path, functools.partial(_write_wav, audio=audio, sr=sr))
-        except (OSError, sf.LibsndfileError) as exc:
-            raise DataError(f"{wav_path}: cannot be written ({exc})") from exc
-        logger.info("wrote %s (%d notes, peak %.3f)", wav_path, n_notes, peak)
-
-        entries.append(
-            {
-                "path": name,
-                "program": program,
-                "instrument": pretty_midi.program_to_instrument_name(program),
-                "onsets": onsets,
-                "offsets": offsets,
-                "pitches": pitches,
-                "velocities": [int(v) for v in velocities],
-                "sounding_pitches": [sounding[k % len(INSNOTES_PITCHES)] for k in range(n_notes)],
-            }
-        )
+        entry = {
+            "path": f"prog{program:03d}.wav",
+            "program": program,
+            "instrument": pretty_midi.program_to_instrument_name(program),
+            "onsets": onsets,
+            "offsets": offsets,
+            "pitches": pitches,
+            "velocities": [int(v) for v in velocities],
+            "sounding_pitches": [sounding[k % len(INSNOTES_PITCHES)] for k in range(n_notes)],
+        }
+        _write_insnotes_file(out / entry["path"], audio, sr)
+        entries.append(entry)
+        if noise_snr_db is not None:
+            # own generator: the clean files stay those of `seed`
+            noise_rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(program, 1)))
+            snr = float(noise_rng.uniform(lo_snr, hi_snr))
+            rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+            noisy = audio + (noise_rng.standard_normal(audio.size) * rms * 10.0 ** (-snr / 20.0)).astype(np.float32)
+            noisy_peak = float(np.max(np.abs(noisy)))
+            if noisy_peak >= _CLIP_PEAK:
+                noisy = (noisy * (_NORMALISED_PEAK / noisy_peak)).astype(np.float32)
+            noisy_entry = {**entry, "path": f"prog{program:03d}-noisy.wav", "noise_snr_db": round(snr, 2)}
+            _write_insnotes_file(out / noisy_entry["path"], noisy, sr)
+            entries.append(noisy_entry)
 
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path, note_seconds=_NOTE_SECONDS)
+
+
+def _write_insnotes_file(wav_path: Path, audio: np.ndarray, sr: int) -> None:
+    try:
+        atomic_write(wav_path, functools.partial(_write_wav, audio=audio, sr=sr))
+    except (OSError, sf.LibsndfileError) as exc:
+        raise DataError(f"{wav_path}: cannot be written ({exc})") from exc
+    logger.info("wrote %s (peak %.3f)", wav_path, float(np.max(np.abs(audio))) if audio.size else 0.0)
 
 
 def write_manifest(out: Path, entries: list[dict[str, Any]], *, sr: int, seed: int, soundfont: Path,
