@@ -322,3 +322,17 @@ def test_bad_input_matrix(strips: Path, tmp_path: Path, command: str) -> None:
 def test_unknown_checkpoint_is_one_line(strips: Path) -> None:
     line = _one_line_error(_run("vision", "read", str(strips / "test" / "strip_00000.png"), "--checkpoint", "nope"))
     assert "nope" in line
+
+
+def test_draw_strip_paints_the_asked_digits_and_colour() -> None:
+    from v3.errors import InputError
+    from v3vision.data import draw_strip
+
+    blue, rgb = draw_strip("731", "blue"), draw_strip([7, 3, 1], (0, 0, 255))
+    assert blue.shape == (24, 72, 3) and np.array_equal(blue, rgb)
+    ink = blue.min(axis=2) < 0.5
+    assert ink[:, :24].any() and ink[:, 24:48].any() and ink[:, 48:].any()
+    assert np.allclose(blue[..., 2], 1.0)  # blue ink keeps the blue channel at white
+    assert not np.array_equal(draw_strip("731", index=1), draw_strip("731"))  # another writer
+    with pytest.raises(InputError, match="not one of"):
+        draw_strip("1", "mauve")

@@ -8,14 +8,9 @@ Examples
 Draw a strip of three handwritten digits (7, 3, 1) in blue and read it with
 the shipped ``digits`` checkpoint:
 
->>> import numpy as np
 >>> import v3vision
->>> from v3vision.data import StripSpec, render_digit, split_digits
->>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
->>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
->>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
->>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+>>> from v3vision.data import draw_strip
+>>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
 >>> v3vision.read_digits(blue)
 '731'
 """

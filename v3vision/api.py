@@ -135,13 +135,8 @@ class DigitReader:
     A strip of three handwritten digits (7, 3, 1) drawn by the package's own
     generator, read with the shipped ``digits`` checkpoint:
 
-    >>> import numpy as np
-    >>> from v3vision.data import StripSpec, render_digit, split_digits
-    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> from v3vision.data import draw_strip
+    >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
     >>> reader = DigitReader("digits")
     >>> reader.read(blue), reader.cell_size  # cells are resized to 16 x 16 pixels
     ('731', 16)
@@ -211,13 +206,8 @@ class DigitReader:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from v3vision.data import StripSpec, render_digit, split_digits
-        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+        >>> from v3vision.data import draw_strip
+        >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
         >>> reader = DigitReader("digits")
         >>> codes = reader.codes(blue)
         >>> codes.shape, [reader.atom_labels[c] for c in codes]
@@ -233,14 +223,9 @@ class DigitReader:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from v3vision.data import StripSpec, render_digit, split_digits
-        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
-        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+        >>> from v3vision.data import draw_strip
+        >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
+        >>> red = draw_strip("731", "red")  # the same digits in red
         >>> reader = DigitReader("digits")
         >>> reader.read(blue), reader.read(red, cells=3)  # the colour does not change the reading
         ('731', '731')
@@ -262,14 +247,9 @@ class DigitReader:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from v3vision.data import StripSpec, render_digit, split_digits
-        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
-        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+        >>> from v3vision.data import draw_strip
+        >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
+        >>> red = draw_strip("731", "red")  # the same digits in red
         >>> reader = DigitReader("digits")
         >>> out = reader.recolor(blue, red)  # blue's 7, 3, 1 in red's ink
         >>> out.shape, out.dtype, bool(out[..., 0].mean() > out[..., 2].mean())  # now more red than blue
@@ -299,15 +279,10 @@ class DigitReader:
         colour lie close:
 
         >>> import numpy as np
-        >>> from v3vision.data import StripSpec, render_digit, split_digits
-        >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-        >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-        ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-        >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-        >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
-        >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
-        >>> other = np.concatenate([draw(2, 1), draw(5, 1), draw(8, 1)], axis=1)
-        >>> blue_258 = 1 - other[..., None] * np.array([1.0, 1.0, 0.0])  # 2, 5, 8 in blue
+        >>> from v3vision.data import draw_strip
+        >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
+        >>> red = draw_strip("731", "red")  # the same digits in red
+        >>> blue_258 = draw_strip("258", "blue", index=1)  # other digits, other writers, in blue
         >>> reader = DigitReader("digits")
         >>> e_blue, e_red, e_blue_258 = reader.embed(blue), reader.embed(red), reader.embed(blue_258)
         >>> e_blue.shape, bool(np.linalg.norm(e_blue - e_blue_258) < np.linalg.norm(e_blue - e_red))
@@ -354,13 +329,8 @@ def read_digits(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int
     A strip drawn by the package's generator, read from a PNG file:
 
     >>> import tempfile
-    >>> import numpy as np
-    >>> from v3vision.data import StripSpec, render_digit, split_digits
-    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> from v3vision.data import draw_strip
+    >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
     >>> from v3vision.data import save_image
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = save_image(blue, Path(folder) / "strip.png")
@@ -385,14 +355,9 @@ def recolor(a: Any, b: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from v3vision.data import StripSpec, render_digit, split_digits
-    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
-    >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+    >>> from v3vision.data import draw_strip
+    >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
+    >>> red = draw_strip("731", "red")  # the same digits in red
     >>> out = recolor(blue, red)
     >>> out.shape, bool(out[..., 0].mean() > out[..., 2].mean())  # [S, Na * S, 3], now red ink
     ((24, 72, 3), True)
@@ -421,14 +386,9 @@ def recolor_file(a: Path | str, b: Path | str, out: Path | str, *, model: ModelL
     Examples
     --------
     >>> import tempfile
-    >>> import numpy as np
-    >>> from v3vision.data import StripSpec, render_digit, split_digits
-    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
-    >>> red = 1 - ink[..., None] * np.array([0.0, 1.0, 1.0])  # the same digits in red
+    >>> from v3vision.data import draw_strip
+    >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
+    >>> red = draw_strip("731", "red")  # the same digits in red
     >>> from v3vision.data import load_image, save_image
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     a, b = save_image(blue, Path(folder) / "a.png"), save_image(red, Path(folder) / "b.png")
@@ -451,13 +411,8 @@ def embed(image: Any, *, model: ModelLike = DEFAULT_CHECKPOINT, cells: int | Non
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from v3vision.data import StripSpec, render_digit, split_digits
-    >>> images, labels, _ = split_digits()["test"]  # 8x8 handwriting the model never saw
-    >>> def draw(digit, i=0):  # ink [24, 24] in [0, 1] of the i-th handwritten `digit`
-    ...     return render_digit(images[labels == digit][i], StripSpec(), np.random.default_rng(i))
-    >>> ink = np.concatenate([draw(7), draw(3), draw(1)], axis=1)  # [24, 72]
-    >>> blue = 1 - ink[..., None] * np.array([1.0, 1.0, 0.0])  # blue ink on white: RGB [24, 72, 3]
+    >>> from v3vision.data import draw_strip
+    >>> blue = draw_strip("731", "blue")  # handwriting no model was trained on: RGB [24, 72, 3]
     >>> vector = embed(blue)
     >>> vector.shape, vector.dtype
     ((8,), dtype('float32'))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "TRAIN_COLOURS",
     "StripSpec",
     "cut_cells",
+    "draw_strip",
     "load_image",
     "make_digit_strips",
     "read_manifest",
@@ -171,6 +173,48 @@ def _paint(ink: np.ndarray, colour: tuple[int, int, int], noise: float, rng: np.
     if noise > 0:
         out = out + rng.normal(0.0, noise, size=out.shape)
     return np.clip(out, 0.0, 1.0)
+
+
+def draw_strip(digits: str | Sequence[int], colour: str | tuple[int, int, int] = "black", *, split: str = "test",
+               index: int = 0) -> np.ndarray:
+    """A strip of real handwritten digits in one colour, for examples and quick tests.
+
+    Each digit is the ``index``-th image of that digit in the ``split`` part
+    of scikit-learn's handwriting (:func:`split_digits`; ``"test"`` is
+    handwriting no shipped model was trained on), drawn by
+    :func:`render_digit` with ``StripSpec()`` and its jitter seeded by
+    ``index``, painted without noise.
+
+    Parameters
+    ----------
+    digits : str or sequence of int
+        Digits left to right, e.g. ``"731"``.
+    colour : str or (int, int, int)
+        A colour name of :data:`ALL_COLOURS` or an RGB triple (0-255).
+    split : {"train", "test"}
+    index : int
+        Which handwritten sample of each digit.
+
+    Returns
+    -------
+    ndarray[24, 24 * len(digits), 3] (float64)
+        RGB in [0, 1], white paper.
+
+    Examples
+    --------
+    >>> draw_strip("731", "blue").shape
+    (24, 72, 3)
+    """
+    palette = {name: rgb for name, rgb in ALL_COLOURS.values()}
+    if isinstance(colour, str):
+        if colour not in palette:
+            raise InputError(f"colour {colour!r} is not one of {', '.join(palette)}")
+        colour = palette[colour]
+    images, labels, _ = split_digits()[split]
+    spec = StripSpec()
+    cells = [_paint(render_digit(images[labels == int(d)][index], spec, np.random.default_rng(index)), colour, 0.0,
+                    np.random.default_rng(index)) for d in digits]
+    return np.concatenate(cells, axis=1)
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
