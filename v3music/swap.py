@@ -237,8 +237,10 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         steady = _steady_frames(cqt_b[:, first : ends_b[j] // hop + 1], bins_per_semitone=bins_per_semitone)
         ends_b[j] = min(ends_b[j], (first + steady) * hop)
     semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone)
-    # nearest in pitch; among equals the longest note (less stretching)
-    choice = np.argmin(np.abs(semitones) - 1e-6 * (ends_b - starts_b)[None], axis=1)
+    # nearest in pitch; among equals the longest note (less stretching). Shifts are whole
+    # semitones, so a bonus below 1 only breaks ties.
+    lengths = (ends_b - starts_b).astype(np.float64)
+    choice = np.argmin(np.abs(semitones) - 0.5 * lengths[None] / (lengths.max() + 1.0), axis=1)
     level_a = notes_a.peak_db - np.median(notes_a.peak_db)
     level_b = notes_b.peak_db - np.median(notes_b.peak_db)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
