@@ -380,9 +380,16 @@ def timbre_swap_file(a_path: Path | str, b_path: Path | str, *, model: TimbreMod
 
     Examples
     --------
-    >>> y, sr = timbre_swap_file("examples/melody.flac", "examples/flute.flac")
-    >>> sr, y.dtype
-    (22050, dtype('float32'))
+    >>> import tempfile
+    >>> t = np.arange(22050) / 22050  # 1 s at 22.05 kHz
+    >>> a = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, mellow
+    >>> b = 0.2 * sum(np.sin(2 * np.pi * k * 392 * t) for k in range(1, 9)) / 4  # G4, bright
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/a.wav", a, 22050)
+    ...     sf.write(f"{folder}/b.flac", b, 22050)
+    ...     y, sr = timbre_swap_file(f"{folder}/a.wav", f"{folder}/b.flac")
+    >>> sr, y.shape, y.dtype
+    (22050, (22050,), dtype('float32'))
     """
     a_path, b_path = Path(a_path), Path(b_path)
     a, sr_a = _read(a_path)
@@ -399,10 +406,16 @@ def timbre_swap_file_to_file(a_path: Path | str, b_path: Path | str, out: Path |
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> out = os.path.join(tempfile.mkdtemp(), "melody_as_flute.wav")
-    >>> timbre_swap_file_to_file("examples/melody.flac", "examples/flute.flac", out).name
-    'melody_as_flute.wav'
+    >>> import tempfile
+    >>> t = np.arange(22050) / 22050  # 1 s at 22.05 kHz
+    >>> a = 0.2 * sum(np.sin(2 * np.pi * k * 440 * t) / k for k in range(1, 6))  # A4, mellow
+    >>> b = 0.2 * sum(np.sin(2 * np.pi * k * 392 * t) for k in range(1, 9)) / 4  # G4, bright
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sf.write(f"{folder}/a.wav", a, 22050)
+    ...     sf.write(f"{folder}/b.wav", b, 22050)
+    ...     out = timbre_swap_file_to_file(f"{folder}/a.wav", f"{folder}/b.wav", f"{folder}/a_as_b.wav")
+    ...     print(out.name, sf.info(out).samplerate)
+    a_as_b.wav 22050
     """
     audio, sr = timbre_swap_file(a_path, b_path, model=model, method=method, out_sr=out_sr)
     return atomic_write(Path(out), lambda tmp: sf.write(tmp, audio, sr, subtype="PCM_16", format="WAV"))
