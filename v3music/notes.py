@@ -83,8 +83,8 @@ class NoteEncoder:
     (1, (1, 16))
     """
 
-    def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY, min_note_seconds: float = 0.05,
-                 silence_db: float = 40.0) -> None:
+    def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY,
+                 min_note_seconds: float = 0.05, silence_db: float = 40.0) -> None:
         if not isinstance(loaded.adapter, MusicAdapter):
             raise InputError(f"{loaded.path}: not a music model (adapter {loaded.adapter.name!r})")
         if not 0.0 <= onset_sensitivity <= 1.0:

@@ -38,7 +38,14 @@ from .frontend import log_cqt
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
-__all__ = ["SWAP_METHODS", "note_transpositions", "swap_gains", "timbre_swap", "timbre_swap_file", "timbre_swap_file_to_file"]
+__all__ = [
+    "SWAP_METHODS",
+    "note_transpositions",
+    "swap_gains",
+    "timbre_swap",
+    "timbre_swap_file",
+    "timbre_swap_file_to_file",
+]
 
 SWAP_METHODS = ("sample", "filter", "griffinlim")
 N_FFT_SECONDS = 0.064  # STFT window of the resynthesis (64 ms)
@@ -198,7 +205,10 @@ def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bin
 
 
 def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (samples at the model's rate) of each note: to its offset plus ``release``, cut at the next onset."""
+    """Start and end of each note, in samples at the model's rate.
+
+    A note lasts to its offset plus ``release`` samples, cut at the next onset.
+    """
     following = np.append(notes.onsets[1:], n_samples)
     ends = np.minimum(following, notes.offsets + release)
     return notes.onsets, np.maximum(ends, notes.onsets + 1)

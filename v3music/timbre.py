@@ -68,7 +68,8 @@ class TimbreModel:
     """
 
     def __init__(self, model: LoadedModel | Path | str = DEFAULT_CHECKPOINT, *, device: str = "cpu",
-                 onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY, min_note_seconds: float = 0.05, silence_db: float = 40.0) -> None:
+                 onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY, min_note_seconds: float = 0.05,
+                 silence_db: float = 40.0) -> None:
         self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
                                       min_note_seconds=min_note_seconds, silence_db=silence_db)
 
