@@ -160,6 +160,38 @@ def make_dev_set(
     return dev
 
 
+def save_dev_set(dev: Sequence[Melody], path: Path, description: str) -> None:
+    """Write a rendered dev set to ``path`` (``.npz``): audio and reference notes, exact.
+
+    For machines where SoundFont rendering is unavailable: render here with
+    ``--save-dev``, score there with ``--load-dev``.
+    """
+    arrays: dict[str, np.ndarray] = {"description": np.array(description)}
+    for i, m in enumerate(dev):
+        arrays[f"meta_{i}"] = np.array([m.name, str(m.program), str(m.sr)])
+        arrays[f"audio_{i}"] = m.audio
+        arrays[f"intervals_{i}"] = m.reference.intervals
+        arrays[f"pitches_{i}"] = m.reference.pitches
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    atomic_write(path, write)
+
+
+def load_dev_set(path: Path) -> tuple[list[Melody], str]:
+    """Read a dev set written by :func:`save_dev_set`; returns the melodies and their description."""
+    with np.load(path, allow_pickle=False) as z:
+        n = sum(1 for k in z.files if k.startswith("meta_"))
+        dev = []
+        for i in range(n):
+            name, program, sr = (str(x) for x in z[f"meta_{i}"])
+            ref = NoteList(z[f"intervals_{i}"], z[f"pitches_{i}"])
+            dev.append(Melody(name, int(program), z[f"audio_{i}"], int(sr), ref))
+        return dev, str(z["description"])
+
+
 def degrade(audio: np.ndarray, sr: int, rng: np.random.Generator, *, noise_snr_db: float | None = None,
             reverb_seconds: float | None = None) -> np.ndarray:
     """A render made more like a recording: synthetic room, then white noise (see :func:`make_dev_set`)."""
@@ -444,6 +476,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
+    ap.add_argument("--save-dev", type=Path, default=None,
+                    help="also write the rendered dev set here (.npz), for --load-dev elsewhere")
+    ap.add_argument("--load-dev", type=Path, default=None,
+                    help="score the dev set in this .npz (from --save-dev) instead of rendering one; "
+                         "the options that shape the dev set are then ignored")
     args = ap.parse_args(argv)
     if args.n_melodies < 1:
         ap.error(f"--n-melodies {args.n_melodies}: at least 1")
@@ -472,16 +509,25 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"warning: programs {seen} were used to train the shipped insnotes model")
 
     t0 = time.perf_counter()
-    dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
-                       programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
-                       reverb_seconds=args.reverb)
+    if args.load_dev is not None:
+        dev, description = load_dev_set(args.load_dev)
+        source = f"read from {args.load_dev}"
+    else:
+        dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
+                           programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
+                           reverb_seconds=args.reverb)
+        description = (f"MIDI {args.low}-{args.high}, programs {','.join(map(str, args.programs))}, "
+                       f"seed {args.seed}, {args.sr} Hz, "
+                       f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
+                       f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}")
+        source = "rendered"
+        if args.save_dev is not None:
+            save_dev_set(dev, args.save_dev, description)
     render_s = time.perf_counter() - t0
     audio_s = sum(m.duration for m in dev)
     n_ref = sum(len(m.reference) for m in dev)
-    print(f"dev set: {len(dev)} melodies, {audio_s:.1f} s of audio, {n_ref} notes, MIDI {args.low}-{args.high}, "
-          f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
-          f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
-          f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'} (rendered in {render_s:.1f} s)")
+    print(f"dev set: {len(dev)} melodies, {audio_s:.1f} s of audio, {n_ref} notes, {description} "
+          f"({source} in {render_s:.1f} s)")
 
     t0 = time.perf_counter()
     transcriber = Transcriber(args.checkpoint, device=args.device, onset_sensitivity=args.onset_sensitivity)

@@ -133,3 +133,17 @@ def test_degrade_adds_noise_at_the_asked_snr_and_keeps_the_length(bench: ModuleT
     assert roomy.shape == clean.shape and not np.allclose(roomy, clean, atol=1e-3)
     assert np.sqrt(np.mean(roomy**2)) == pytest.approx(np.sqrt(np.mean(clean**2)), rel=0.3)
     assert np.array_equal(bench.degrade(clean, sr, np.random.default_rng(0)), clean)  # nothing asked: unchanged
+
+
+def test_saved_dev_set_reads_back_exactly(bench: ModuleType, dev: list[Any], tmp_path: Path) -> None:
+    path = tmp_path / "dev.npz"
+    bench.save_dev_set(dev, path, "two melodies")
+    back, description = bench.load_dev_set(path)
+    assert description == "two melodies"
+    assert [(m.name, m.program, m.sr) for m in back] == [(m.name, m.program, m.sr) for m in dev]
+    for a, b in zip(dev, back):
+        assert b.audio.dtype == a.audio.dtype
+        np.testing.assert_array_equal(a.audio, b.audio)
+        np.testing.assert_array_equal(a.reference.intervals, b.reference.intervals)
+        np.testing.assert_array_equal(a.reference.pitches, b.reference.pitches)
+    assert list(tmp_path.iterdir()) == [path]  # written atomically: no temporary file left
