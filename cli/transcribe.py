@@ -44,6 +44,9 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
               help="0-1: higher finds more, weaker onsets.")
 @click.option("--min-note", type=click.FloatRange(min=0.0), default=0.05, show_default=True,
               help="Notes shorter than this many seconds are dropped.")
+@click.option("--pitch-context", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Each note's pitch is a vote of its own code and of this many notes on each side, "
+                   "moved by the interval their spectra show; 0: every note named by its own code alone.")
 @click.option("--tempo", type=click.FloatRange(1.0, 1000.0), default=120.0, show_default=True,
               help="Tempo (BPM) written into the MIDI file; note times stay in seconds.")
 @click.option("--program", type=click.IntRange(0, 127), default=0, show_default=True,
@@ -56,7 +59,7 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @reports_errors
 def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: str, onset_sensitivity: float,
-                       min_note: float, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
+                       min_note: float, pitch_context: int, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
                        device: str, overwrite: bool) -> None:
     """Transcribe monophonic audio to MIDI with the pitch codes of a V3 model.
 
@@ -76,7 +79,7 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
         if extra is not None:
             check_output_path(extra, overwrite)
     transcriber = Transcriber(checkpoint, device=device, onset_sensitivity=onset_sensitivity,
-                              min_note_seconds=min_note)
+                              min_note_seconds=min_note, pitch_context=pitch_context)
     if len(inputs) > 1:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm

@@ -196,13 +196,15 @@ def test_missing_plot_folder_fails_before_any_output(tmp_path) -> None:
     assert not out.exists()
 
 
-def test_cli_onset_sensitivity_default_is_the_library_default() -> None:
+def test_cli_defaults_are_the_library_defaults() -> None:
     from v3_cli.transcribe import transcribe_command
 
+    from v3music.intervals import DEFAULT_PITCH_CONTEXT
     from v3music.segment import DEFAULT_ONSET_SENSITIVITY
 
-    option = next(p for p in transcribe_command.params if p.name == "onset_sensitivity")
-    assert option.default == DEFAULT_ONSET_SENSITIVITY
+    defaults = {p.name: p.default for p in transcribe_command.params}
+    assert defaults["onset_sensitivity"] == DEFAULT_ONSET_SENSITIVITY
+    assert defaults["pitch_context"] == DEFAULT_PITCH_CONTEXT
 
 
 @pytest.mark.parametrize("program", [68, 40])

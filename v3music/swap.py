@@ -13,7 +13,7 @@ the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
 the note of ``b`` nearest in pitch (the transposition between two notes is
-the shift that best aligns their log-CQT spectra, :func:`note_transpositions`),
+the shift that best aligns their log-CQT spectra, :func:`v3music.intervals.note_transpositions`),
 transposes it by that many semitones, fits it to the note's duration and
 places it at the note's onset with ``a``'s relative dynamics. Attack, noise
 and decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note
@@ -35,6 +35,7 @@ from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
+from .intervals import note_transpositions
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
@@ -150,60 +151,6 @@ def _resynthesise(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: 
     return out.numpy()
 
 
-def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bins_per_semitone: float,
-                        max_semitones: int = MAX_TRANSPOSITION) -> tuple[np.ndarray, np.ndarray]:
-    """Transposition from every note of ``b`` to every note of ``a``, from their spectra alone.
-
-    Each note's log-CQT fragment is averaged over time into a spectral profile
-    (mean removed); the transposition is the shift of ``b``'s profile along
-    the log-frequency axis that correlates best with ``a``'s. Harmonic spectra
-    move rigidly on that axis when the pitch changes, whatever the
-    instrument, so no pitch labels are involved.
-
-    Parameters
-    ----------
-    fragments_a : ndarray[Na, n_bins, frames]
-    fragments_b : ndarray[Nb, n_bins, frames]
-        Log-CQT fragments (:attr:`EncodedNotes.fragments`).
-    bins_per_semitone : float
-        CQT resolution; shifts are tried in whole semitones (rounded to bins).
-    max_semitones : int
-        Largest shift tried, up or down.
-
-    Returns
-    -------
-    semitones : ndarray[Na, Nb] (float)
-        Shift that moves note j of ``b`` onto note i of ``a`` (positive: up).
-    correlation : ndarray[Na, Nb]
-        Normalised correlation of the profiles at that shift.
-
-    Examples
-    --------
-    >>> profile = np.zeros((1, 48, 1)); profile[0, [10, 22, 29, 34], 0] = [1.0, 0.6, 0.4, 0.3]
-    >>> shifted = np.roll(profile, 4, axis=1)                 # 4 bins = 2 semitones up
-    >>> semitones, _ = note_transpositions(shifted, profile, bins_per_semitone=2)
-    >>> float(semitones[0, 0])
-    2.0
-    """
-    pa = fragments_a.mean(axis=-1)
-    pb = fragments_b.mean(axis=-1)
-    pa = pa - pa.mean(axis=1, keepdims=True)
-    pb = pb - pb.mean(axis=1, keepdims=True)
-    n = pa.shape[1]
-    step = max(1, round(bins_per_semitone))  # whole semitones only: a half-semitone shift is never musical
-    best = np.full((len(pa), len(pb)), -np.inf)
-    lag = np.zeros((len(pa), len(pb)), np.int64)
-    for shift in range(-max_semitones * step, max_semitones * step + 1, step):
-        # b moved up by `shift` bins: b[k - shift] lines up with a[k]
-        xa, xb = (pa[:, shift:], pb[:, : n - shift]) if shift >= 0 else (pa[:, :shift], pb[:, -shift:])
-        norm = np.linalg.norm(xa, axis=1)[:, None] * np.linalg.norm(xb, axis=1)[None]
-        corr = (xa @ xb.T) / np.maximum(norm, 1e-9)
-        better = corr > best
-        best[better] = corr[better]
-        lag[better] = shift
-    return lag / step, best
-
-
 def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of each note, in samples at the model's rate.
 
@@ -225,7 +172,8 @@ def _steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, 
         return cqt.shape[1]
     reference = cqt[None, :, :head]
     frames = np.moveaxis(cqt[:, head:], 1, 0)[:, :, None]  # [F, n_bins, 1]
-    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone)
+    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone,
+                                       max_semitones=MAX_TRANSPOSITION)
     moved = np.abs(semitones[:, 0]) >= 1.0
     runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
     return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
@@ -246,7 +194,8 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         first = starts_b[j] // hop
         steady = _steady_frames(cqt_b[:, first : ends_b[j] // hop + 1], bins_per_semitone=bins_per_semitone)
         ends_b[j] = min(ends_b[j], (first + steady) * hop)
-    semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone)
+    semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone,
+                                       max_semitones=MAX_TRANSPOSITION)
     # nearest in pitch; among equals the longest note (less stretching). Shifts are whole
     # semitones, so a bonus below 1 only breaks ties.
     lengths = (ends_b - starts_b).astype(np.float64)

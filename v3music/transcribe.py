@@ -29,6 +29,7 @@ from v3.fileio import atomic_write
 from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, load_audio
 from .frontend import log_cqt
+from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
 from .notes import NoteEncoder
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
@@ -179,6 +180,12 @@ class Transcriber:
         Shorter notes are dropped.
     silence_db : float
         Frames more than this many dB below the loudest frame count as silence.
+    pitch_context : int
+        Each note is named by a vote of its own atom and of this many
+        neighbouring notes on each side, each neighbour's atom name moved by
+        the interval the two notes' spectra show
+        (:func:`v3music.intervals.consensus_pitches`); 0 names every note by
+        its own atom alone.
 
     Examples
     --------
@@ -207,7 +214,11 @@ class Transcriber:
         onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY,
         min_note_seconds: float = 0.05,
         silence_db: float = 40.0,
+        pitch_context: int = DEFAULT_PITCH_CONTEXT,
     ) -> None:
+        if pitch_context < 0:
+            raise InputError(f"pitch context {pitch_context}: must be 0 or more notes")
+        self.pitch_context = int(pitch_context)
         self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
                                       min_note_seconds=min_note_seconds, silence_db=silence_db)
         self.loaded = self.notes.loaded
@@ -215,6 +226,7 @@ class Transcriber:
         self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
         if self.atom_pitch.size == 0 or (self.atom_pitch < 0).all():
             raise InputError(f"{self.loaded.path}: the checkpoint names no atoms, so codes cannot become pitches")
+        self.vocabulary = sorted({int(p) for p in self.atom_pitch if p >= 0})
         self.silence_db = silence_db
 
     @property
@@ -255,7 +267,9 @@ class Transcriber:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
         samples of ``mono``, MIDI pitch, peak level in dB. Unnamed atoms are dropped."""
         found = self.notes.encode(mono, start=start, stop=stop)
-        pitches = self.atom_pitch[found.codes]
+        pitches = consensus_pitches(self.atom_pitch[found.codes], found.fragments,
+                                    bins_per_semitone=self.config.bins_per_octave / 12.0,
+                                    vocabulary=self.vocabulary, context=self.pitch_context)
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.onsets, found.offsets, pitches, found.peak_db) if p >= 0]
 

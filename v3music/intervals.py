@@ -1,0 +1,233 @@
+"""Intervals between notes read from their spectra, and pitch names made consistent with them.
+
+A harmonic spectrum moves rigidly along a log-frequency axis when its pitch
+changes, whatever the instrument. So the interval between two notes of one
+recording is the shift (in whole semitones) that best aligns their mean
+log-CQT profiles; no pitch labels are involved. The timbre swap uses this to
+transpose a note of one recording onto a note of another
+(:func:`note_transpositions`); transcription uses it to make the codebook's
+names of a recording's notes agree with each other (:func:`consensus_pitches`):
+each note is named by a vote of its own atom and of its neighbours' atoms, each
+moved by the interval the spectra show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_PITCH_CONTEXT",
+    "consensus_pitches",
+    "neighbour_transpositions",
+    "note_transpositions",
+]
+
+#: Notes on each side of a note whose atom names, moved by the spectral
+#: interval, vote on its name (``Transcriber(pitch_context=...)``).
+DEFAULT_PITCH_CONTEXT = 16
+#: A neighbour votes only when its profile, shifted, correlates at least this well.
+MIN_VOTE_CORRELATION = 0.5
+#: Weight of a note's own atom name in the vote; a neighbour weighs its correlation (at most 1).
+SELF_VOTE_WEIGHT = 1.0
+
+
+def _profiles(fragments: np.ndarray) -> np.ndarray:
+    """Mean-over-time log-CQT profile of each note, mean removed: [N, n_bins]."""
+    profiles = fragments.mean(axis=-1)
+    return profiles - profiles.mean(axis=1, keepdims=True)
+
+
+def _shifts(bins_per_semitone: float, max_semitones: int) -> tuple[int, range]:
+    """Bins per semitone rounded to a whole step, and the shifts (bins) to try."""
+    step = max(1, round(bins_per_semitone))  # whole semitones only: a half-semitone shift is never musical
+    return step, range(-max_semitones * step, max_semitones * step + 1, step)
+
+
+def _overlap(pa: np.ndarray, pb: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bins of ``pa`` and of ``pb`` moved up by ``shift`` bins that line up (last axis)."""
+    n = pa.shape[-1]
+    if shift >= 0:
+        return pa[..., shift:], pb[..., : n - shift]
+    return pa[..., :shift], pb[..., -shift:]
+
+
+def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bins_per_semitone: float,
+                        max_semitones: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Transposition from every note of ``b`` to every note of ``a``, from their spectra alone.
+
+    Each note's log-CQT fragment is averaged over time into a spectral profile
+    (mean removed); the transposition is the shift of ``b``'s profile along
+    the log-frequency axis that correlates best with ``a``'s.
+
+    Parameters
+    ----------
+    fragments_a : ndarray[Na, n_bins, frames]
+    fragments_b : ndarray[Nb, n_bins, frames]
+        Log-CQT fragments (:attr:`v3music.notes.EncodedNotes.fragments`).
+    bins_per_semitone : float
+        CQT resolution; shifts are tried in whole semitones (rounded to bins).
+    max_semitones : int
+        Largest shift tried, up or down.
+
+    Returns
+    -------
+    semitones : ndarray[Na, Nb] (float)
+        Shift that moves note j of ``b`` onto note i of ``a`` (positive: up).
+    correlation : ndarray[Na, Nb]
+        Normalised correlation of the profiles at that shift.
+
+    Examples
+    --------
+    >>> profile = np.zeros((1, 48, 1)); profile[0, [10, 22, 29, 34], 0] = [1.0, 0.6, 0.4, 0.3]
+    >>> shifted = np.roll(profile, 4, axis=1)                 # 4 bins = 2 semitones up
+    >>> semitones, _ = note_transpositions(shifted, profile, bins_per_semitone=2)
+    >>> float(semitones[0, 0])
+    2.0
+    """
+    pa, pb = _profiles(fragments_a), _profiles(fragments_b)
+    step, shifts = _shifts(bins_per_semitone, max_semitones)
+    best = np.full((len(pa), len(pb)), -np.inf)
+    lag = np.zeros((len(pa), len(pb)), np.int64)
+    for shift in shifts:
+        xa, xb = _overlap(pa, pb, shift)
+        norm = np.linalg.norm(xa, axis=1)[:, None] * np.linalg.norm(xb, axis=1)[None]
+        corr = (xa @ xb.T) / np.maximum(norm, 1e-9)
+        better = corr > best
+        best[better] = corr[better]
+        lag[better] = shift
+    return lag / step, best
+
+
+def neighbour_transpositions(fragments: np.ndarray, *, context: int, bins_per_semitone: float,
+                             max_semitones: int) -> tuple[np.ndarray, np.ndarray]:
+    """Transposition between each note and its ``context`` neighbours on each side.
+
+    The same measure as :func:`note_transpositions`, for the pairs of notes at
+    most ``context`` apart in the recording's order only, so the cost grows
+    linearly with the number of notes.
+
+    Parameters
+    ----------
+    fragments : ndarray[N, n_bins, frames]
+        Log-CQT fragments of one recording's notes, in time order.
+    context : int
+        Neighbours on each side.
+    bins_per_semitone : float
+        CQT resolution; shifts are tried in whole semitones.
+    max_semitones : int
+        Largest shift tried, up or down.
+
+    Returns
+    -------
+    semitones : ndarray[N, 2 * context] (float)
+        Column ``c`` holds the shift that moves note ``i + offset`` onto note
+        ``i``, offsets ``-context..-1, 1..context``; NaN where that note does
+        not exist.
+    correlation : ndarray[N, 2 * context]
+        Normalised correlation at that shift; -inf where the note does not exist.
+
+    Examples
+    --------
+    Three notes: a profile, the same 2 semitones up, and 3 semitones up:
+
+    >>> profile = np.zeros((48, 1)); profile[[10, 22, 29, 34], 0] = [1.0, 0.6, 0.4, 0.3]
+    >>> notes = np.stack([profile, np.roll(profile, 4, axis=0), np.roll(profile, 6, axis=0)])
+    >>> semitones, _ = neighbour_transpositions(notes, context=1, bins_per_semitone=2, max_semitones=12)
+    >>> semitones.tolist()  # [from the note before, from the note after]
+    [[nan, -2.0], [2.0, -1.0], [1.0, nan]]
+    """
+    profiles = _profiles(fragments)
+    n = len(profiles)
+    step, shifts = _shifts(bins_per_semitone, max_semitones)
+    semitones = np.full((n, 2 * context), np.nan)
+    correlation = np.full((n, 2 * context), -np.inf)
+    for offset in range(1, min(context, n - 1) + 1):
+        lower, upper = profiles[:-offset], profiles[offset:]  # pairs (i, i + offset)
+        best = np.full(n - offset, -np.inf)
+        lag = np.zeros(n - offset, np.int64)
+        for shift in shifts:  # upper moved up by `shift` bins onto lower
+            xa, xb = _overlap(lower, upper, shift)
+            norm = np.linalg.norm(xa, axis=1) * np.linalg.norm(xb, axis=1)
+            corr = (xa * xb).sum(axis=1) / np.maximum(norm, 1e-9)
+            better = corr > best
+            best[better] = corr[better]
+            lag[better] = shift
+        after, before = context + offset - 1, context - offset  # columns of i + offset and i - offset
+        semitones[:-offset, after], correlation[:-offset, after] = lag / step, best
+        semitones[offset:, before], correlation[offset:, before] = -lag / step, best  # same overlap, reversed
+    return semitones, correlation
+
+
+def consensus_pitches(pitches: np.ndarray, fragments: np.ndarray, *, bins_per_semitone: float,
+                      vocabulary: Iterable[int], context: int = DEFAULT_PITCH_CONTEXT,
+                      min_correlation: float = MIN_VOTE_CORRELATION,
+                      self_weight: float = SELF_VOTE_WEIGHT) -> np.ndarray:
+    """Atom names of a recording's notes, made consistent with the intervals their spectra show.
+
+    Each note's name is a vote: its own atom's name (weight ``self_weight``)
+    and, for each of its ``context`` neighbours on either side whose shifted
+    profile correlates at least ``min_correlation`` with it, that neighbour's
+    atom name moved by the interval between the two notes (weight: the
+    correlation). Only names the codebook uses (``vocabulary``) can win; ties
+    keep the note's own name. An isolated wrong atom (say a semitone off, an
+    unseen instrument's timbre pulling the note towards a neighbouring atom) is
+    outvoted by the notes around it; the names themselves still come from the
+    codebook.
+
+    Parameters
+    ----------
+    pitches : ndarray[N] (int)
+        MIDI name of each note's atom, in time order; negative for an unnamed
+        atom (such notes neither vote nor get a name).
+    fragments : ndarray[N, n_bins, frames]
+        The notes' log-CQT fragments.
+    bins_per_semitone : float
+        CQT resolution.
+    vocabulary : iterable of int
+        The MIDI names of the codebook's atoms. Shifts up to the vocabulary's
+        span are tried.
+    context : int
+        Neighbours on each side; 0 returns ``pitches`` unchanged.
+    min_correlation, self_weight : float
+        See above.
+
+    Returns
+    -------
+    ndarray[N] (int64)
+        The names after the vote.
+
+    Examples
+    --------
+    Four notes whose spectra climb by whole tones; the codebook named the third
+    a semitone low (63 instead of 64). Its neighbours outvote it:
+
+    >>> profile = np.zeros((96, 1)); profile[[10, 34, 48, 58], 0] = [1.0, 0.6, 0.4, 0.3]
+    >>> notes = np.stack([np.roll(profile, 4 * k, axis=0) for k in range(4)])
+    >>> consensus_pitches(np.array([60, 62, 63, 66]), notes, bins_per_semitone=2,
+    ...                   vocabulary=range(60, 72)).tolist()
+    [60, 62, 64, 66]
+    """
+    pitches = np.asarray(pitches, dtype=np.int64)
+    vocab = {int(v) for v in vocabulary if v >= 0}
+    if context <= 0 or len(pitches) < 2 or not vocab:
+        return pitches.copy()
+    span = max(vocab) - min(vocab)
+    semitones, correlation = neighbour_transpositions(fragments, context=context, bins_per_semitone=bins_per_semitone,
+                                                      max_semitones=max(span, 1))
+    offsets = np.concatenate([np.arange(-context, 0), np.arange(1, context + 1)])
+    out = pitches.copy()
+    for i, own in enumerate(pitches):
+        if own < 0:
+            continue
+        votes = {int(own): self_weight}
+        for column in np.flatnonzero(correlation[i] >= min_correlation):
+            neighbour = pitches[i + offsets[column]]
+            if neighbour < 0:
+                continue
+            candidate = int(neighbour + round(semitones[i, column]))
+            if candidate in vocab:
+                votes[candidate] = votes.get(candidate, 0.0) + float(correlation[i, column])
+        out[i] = max(votes, key=lambda name: (votes[name], name == own))
+    return out
