@@ -208,6 +208,22 @@ def test_cli_defaults_are_the_library_defaults() -> None:
 
 
 @pytest.mark.parametrize("program", [68, 40])
+def test_notes_end_where_their_release_begins(transcriber: Transcriber, program: int) -> None:
+    # sustained notes of 0.3, 0.6 and 1.2 s, each followed by a rest that the release rings into
+    notes = [(0.25, 0.55, 60), (1.0, 1.6, 64), (2.2, 3.4, 67), (4.0, 4.4, 62)]
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program)
+    inst.notes.extend(pretty_midi.Note(velocity=90, pitch=p, start=s, end=e) for s, e, p in notes)
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [p for *_, p in notes]
+    for n, (start, end, _) in zip(got, notes):
+        assert abs(n.onset - start) <= 0.05
+        # mir_eval's offset tolerance; before the release rule the first three ended 0.4-0.6 s late
+        assert abs(n.offset - end) <= max(0.05, 0.2 * (end - start))
+
+
+@pytest.mark.parametrize("program", [68, 40])
 def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> None:
     # seven notes with rests, a repeated note and legato, under white noise at 15 dB SNR
     starts, pitches = [0.25, 0.85, 1.45, 1.75, 2.6, 3.0, 3.4], [60, 64, 64, 67, 71, 62, 65]

@@ -28,6 +28,13 @@ DEFAULT_ONSET_SENSITIVITY = 0.7
 #: the bin's median level over the quietest NOISE_PERCENTILE percent of frames.
 NOISE_MARGIN_DB = 6.0
 NOISE_PERCENTILE = 10.0
+#: A note ends where its release begins: the first frame after its loudest one from which the
+#: short-window level falls more than RELEASE_DROP_DB within RELEASE_WINDOW_SECONDS. Measured with
+#: bench/transcribe.py (note+offset F1): 0.508 -> 0.683 (insnotes, seed 0, where 9 dB / 0.1 s was
+#: chosen among 12 pairs), 0.511 -> 0.627 (seed 1), 0.403 -> 0.530 (seed 1, 20 dB SNR and a room),
+#: 0.443 -> 0.584 (melody model, MIDI 36-84); research log T13.
+RELEASE_DROP_DB = 9.0
+RELEASE_WINDOW_SECONDS = 0.1
 
 
 @dataclass
@@ -136,6 +143,18 @@ def _refine_onsets(onsets: np.ndarray, flux: np.ndarray, *, reach: int) -> np.nd
     return np.asarray(refined, dtype=int)
 
 
+def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int) -> int:
+    """End frame of the note in frames [start, end): the first frame after its loudest one from
+    which ``level`` (dB) falls more than ``drop_db`` within ``window`` frames; ``end`` if none.
+    Never before ``start + 1``."""
+    lv = level[start:end]
+    top = int(np.argmax(lv))
+    if len(lv) <= top + window:
+        return end
+    falls = np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db)
+    return max(start + top + int(falls[0]), start + 1) if falls.size else end
+
+
 def segment_notes(
     mono: np.ndarray,
     features: np.ndarray,
@@ -157,8 +176,10 @@ def segment_notes(
     where sound begins after silence. Sound and silence are timed with the
     short-window level of :func:`onset_features`, since the CQT's long
     low-frequency windows make energy appear before a note starts. A note ends
-    at the next onset or where the level falls ``silence_db`` below the
-    recording's loudest frame.
+    at the next onset, where the level falls ``silence_db`` below the
+    recording's loudest frame, or where its release begins: the level falling
+    more than :data:`RELEASE_DROP_DB` within :data:`RELEASE_WINDOW_SECONDS`
+    after the note's loudest frame, whichever comes first.
 
     Parameters
     ----------
@@ -206,6 +227,7 @@ def segment_notes(
         if not merged or s - merged[-1] >= min_gap:
             merged.append(int(s))
     n_frames = len(level)
+    release_window = max(round(RELEASE_WINDOW_SECONDS * fe.frame_rate), 1)
     on, off, peak = [], [], []
     for i, s in enumerate(merged):
         nxt = merged[i + 1] if i + 1 < len(merged) else n_frames
@@ -215,10 +237,12 @@ def segment_notes(
         first = s + int(np.argmax(seg))
         silent_after = np.flatnonzero(~active[first:nxt])
         end = first + int(silent_after[0]) if silent_after.size else nxt
+        peak_db = float(level[s:end].max())
+        end = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
         if (end - s) / fe.frame_rate < min_note_seconds:
             continue
         on.append(s)
         off.append(end)
-        peak.append(float(level[s:end].max()))
+        peak.append(peak_db)
     return Segments(np.asarray(on, dtype=int), np.asarray(off, dtype=int), np.asarray(peak, dtype=float))
 
