@@ -164,15 +164,15 @@ def test_note_transpositions_read_the_interval_from_spectra(tm: TimbreModel) -> 
 
 
 def test_steady_frames_cut_a_note_where_a_merged_second_note_begins(tm: TimbreModel) -> None:
-    from v3music.swap import _steady_frames
+    from v3music.intervals import steady_frames
 
     fe = tm.notes.frontend
     legato = np.concatenate([_harmonic_tone(349.23, 0.4), _harmonic_tone(293.66, 0.4)])  # F4 then D4, no gap
     cqt = log_cqt(legato, fe)
     change = int(0.4 * SR / fe.hop_length)
-    steady = _steady_frames(cqt, bins_per_semitone=fe.bins_per_octave / 12)
+    steady = steady_frames(cqt, bins_per_semitone=fe.bins_per_octave / 12)
     assert change - 2 <= steady <= change + 4
-    assert _steady_frames(log_cqt(_harmonic_tone(349.23, 0.8), fe), bins_per_semitone=2) == cqt.shape[1]
+    assert steady_frames(log_cqt(_harmonic_tone(349.23, 0.8), fe), bins_per_semitone=2) == cqt.shape[1]
 
 
 def test_cli_swap_methods_are_the_library_methods() -> None:

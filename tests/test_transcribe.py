@@ -223,6 +223,18 @@ def test_notes_end_where_their_release_begins(transcriber: Transcriber, program:
         assert abs(n.offset - end) <= max(0.05, 0.2 * (end - start))
 
 
+def test_a_legato_change_of_pitch_with_no_onset_starts_a_new_note(transcriber: Transcriber) -> None:
+    # alto sax, G#4 then a softer G4 slurred onto it: the onset detector sees no attack at 1.5 s
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=65)
+    inst.notes.extend([pretty_midi.Note(velocity=110, pitch=68, start=0.3, end=1.5),
+                       pretty_midi.Note(velocity=70, pitch=67, start=1.5, end=1.9)])
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [68, 67]  # without the split: one G#4 from 0.3 to 2.6 s
+    assert abs(got[1].onset - 1.5) <= 0.05 and got[0].offset == got[1].onset
+
+
 @pytest.mark.parametrize("program", [68, 40])
 def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> None:
     # seven notes with rests, a repeated note and legato, under white noise at 15 dB SNR

@@ -22,6 +22,7 @@ __all__ = [
     "consensus_pitches",
     "neighbour_transpositions",
     "note_transpositions",
+    "steady_frames",
 ]
 
 #: Notes on each side of a note whose atom names, moved by the spectral
@@ -98,6 +99,51 @@ def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bin
         best[better] = corr[better]
         lag[better] = shift
     return lag / step, best
+
+
+def steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, patience: int = 3,
+                  max_semitones: int = 12) -> int:
+    """Frames of a note before its spectrum moves by a semitone or more.
+
+    The mean of the first ``head`` frames is the reference; the note is steady
+    up to the first run of ``patience`` frames each transposed from it by a
+    whole semitone or more (:func:`note_transpositions`): a second note that
+    came with no onset, as in legato.
+
+    Parameters
+    ----------
+    cqt : ndarray[n_bins, frames]
+        Log-CQT of the note.
+    bins_per_semitone : float
+        CQT resolution.
+    head, patience : int
+        Frames of the reference; frames in a row that must have moved.
+    max_semitones : int
+        Largest move looked for, up or down.
+
+    Returns
+    -------
+    int
+        Number of steady frames (``frames`` if the spectrum never moves).
+
+    Examples
+    --------
+    Ten frames of one harmonic profile, then ten of it a fifth higher:
+
+    >>> profile = np.zeros(96); profile[[10, 34, 48, 58]] = [1.0, 0.6, 0.4, 0.3]
+    >>> cqt = np.stack([profile] * 10 + [np.roll(profile, 14)] * 10, axis=1)
+    >>> steady_frames(cqt, bins_per_semitone=2)
+    10
+    """
+    if cqt.shape[1] <= head + patience:
+        return cqt.shape[1]
+    reference = cqt[None, :, :head]
+    frames = np.moveaxis(cqt[:, head:], 1, 0)[:, :, None]  # [F, n_bins, 1]
+    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone,
+                                       max_semitones=max_semitones)
+    moved = np.abs(semitones[:, 0]) >= 1.0
+    runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
+    return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
 
 
 def neighbour_transpositions(fragments: np.ndarray, *, context: int, bins_per_semitone: float,

@@ -35,7 +35,7 @@ from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
-from .intervals import note_transpositions
+from .intervals import note_transpositions, steady_frames
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
@@ -161,24 +161,6 @@ def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.n
     return notes.onsets, np.maximum(ends, notes.onsets + 1)
 
 
-def _steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, patience: int = 3) -> int:
-    """Frames of a note [n_bins, frames] before its spectrum moves by a semitone or more.
-
-    The first ``head`` frames are the reference; the note ends at the first
-    run of ``patience`` frames whose spectrum is transposed from it (a second
-    note the detector merged into this one, e.g. legato).
-    """
-    if cqt.shape[1] <= head + patience:
-        return cqt.shape[1]
-    reference = cqt[None, :, :head]
-    frames = np.moveaxis(cqt[:, head:], 1, 0)[:, :, None]  # [F, n_bins, 1]
-    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone,
-                                       max_semitones=MAX_TRANSPOSITION)
-    moved = np.abs(semitones[:, 0]) >= 1.0
-    runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
-    return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
-
-
 def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
                  model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float) -> np.ndarray:
     """``a``'s notes played by ``b``'s own notes (see the module docstring).
@@ -192,7 +174,7 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     starts_b, ends_b = _note_spans(notes_b, round(len(b) * model_sr / sr_b), release)
     for j in range(len(notes_b)):  # cut where a merged second note begins
         first = starts_b[j] // hop
-        steady = _steady_frames(cqt_b[:, first : ends_b[j] // hop + 1], bins_per_semitone=bins_per_semitone)
+        steady = steady_frames(cqt_b[:, first : ends_b[j] // hop + 1], bins_per_semitone=bins_per_semitone)
         ends_b[j] = min(ends_b[j], (first + steady) * hop)
     semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone,
                                        max_semitones=MAX_TRANSPOSITION)
