@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 import librosa
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from v3.errors import InputError
@@ -232,9 +231,13 @@ def note_fragments(
         lengths = np.full(len(starts), span)
     else:
         lengths = np.clip(np.round(np.asarray(durations) * frame_rate).astype(int), 1, span)
-    out = np.empty((len(starts), features.shape[0], frames), np.float32)
-    for length in np.unique(lengths):
-        rows = np.flatnonzero(lengths == length)
-        windows = np.stack([padded[:, starts[i] : starts[i] + length] for i in rows]).astype(np.float32)
-        out[rows] = F.adaptive_avg_pool1d(torch.from_numpy(windows), frames).numpy()
-    return out
+    # Adaptive average pooling of every window at once, from one cumulative sum:
+    # step k of a window of length L averages its frames floor(k L / frames) to
+    # ceil((k + 1) L / frames), as torch's adaptive_avg_pool1d does.
+    cumulative = np.zeros((padded.shape[0], padded.shape[1] + 1))
+    np.cumsum(padded, axis=1, out=cumulative[:, 1:])
+    k = np.arange(frames)
+    first = starts[:, None] + (k[None] * lengths[:, None]) // frames  # [n_notes, frames]
+    last = starts[:, None] + -((-(k[None] + 1) * lengths[:, None]) // frames)
+    sums = cumulative[:, last] - cumulative[:, first]  # [n_bins, n_notes, frames]
+    return (sums / (last - first)[None]).transpose(1, 0, 2).astype(np.float32)
