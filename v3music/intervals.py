@@ -54,6 +54,26 @@ def _overlap(pa: np.ndarray, pb: np.ndarray, shift: int) -> tuple[np.ndarray, np
     return pa[..., :shift], pb[..., -shift:]
 
 
+def _best_shifts(pa: np.ndarray, pb: np.ndarray, shifts: range) -> tuple[np.ndarray, np.ndarray]:
+    """For each row pair of ``pa`` [P, n] and ``pb`` [P or 1, n]: the shift (bins) among ``shifts``
+    that moves ``pb`` onto ``pa`` with the highest correlation over the overlapping bins, and that
+    correlation. Every shift at once: dot products from one FFT cross-correlation, overlap norms
+    from cumulative sums. Ties go to the lowest shift."""
+    n = pa.shape[-1]
+    lags = np.array([shift for shift in shifts if abs(shift) < n])
+    length = 1 << (2 * n - 1).bit_length()  # no circular wrap-around
+    dots = np.fft.irfft(np.fft.rfft(pa, length) * np.conj(np.fft.rfft(pb, length)), length)[:, lags % length]
+    zero_a, zero_b = np.zeros((len(pa), 1)), np.zeros((len(pb), 1))
+    energy_a = np.concatenate([zero_a, np.cumsum(pa**2, axis=1)], axis=1)  # [:, k]: sum of the first k bins
+    energy_b = np.concatenate([zero_b, np.cumsum(pb**2, axis=1)], axis=1)
+    up = lags >= 0  # b moved up: a's bins lag.., b's bins ..n - lag
+    overlap_a = np.where(up, energy_a[:, -1:] - energy_a[:, np.clip(lags, 0, n)], energy_a[:, np.clip(n + lags, 0, n)])
+    overlap_b = np.where(up, energy_b[:, np.clip(n - lags, 0, n)], energy_b[:, -1:] - energy_b[:, np.clip(-lags, 0, n)])
+    corr = dots / np.maximum(np.sqrt(np.maximum(overlap_a * overlap_b, 0.0)), 1e-9)
+    best = np.argmax(corr, axis=1)
+    return lags[best], corr[np.arange(len(corr)), best]
+
+
 def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bins_per_semitone: float,
                         max_semitones: int = 12) -> tuple[np.ndarray, np.ndarray]:
     """Transposition from every note of ``b`` to every note of ``a``, from their spectra alone.
@@ -137,11 +157,11 @@ def steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, p
     """
     if cqt.shape[1] <= head + patience:
         return cqt.shape[1]
-    reference = cqt[None, :, :head]
-    frames = np.moveaxis(cqt[:, head:], 1, 0)[:, :, None]  # [F, n_bins, 1]
-    semitones, _ = note_transpositions(frames, reference, bins_per_semitone=bins_per_semitone,
-                                       max_semitones=max_semitones)
-    moved = np.abs(semitones[:, 0]) >= 1.0
+    reference = _profiles(cqt[None, :, :head])
+    frames = _profiles(np.moveaxis(cqt[:, head:], 1, 0)[:, :, None])  # [F, n_bins]
+    step, shifts = _shifts(bins_per_semitone, max_semitones)
+    lag, _ = _best_shifts(frames, reference, shifts)
+    moved = np.abs(lag) >= step
     runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
     return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
 
@@ -189,20 +209,16 @@ def neighbour_transpositions(fragments: np.ndarray, *, context: int, bins_per_se
     step, shifts = _shifts(bins_per_semitone, max_semitones)
     semitones = np.full((n, 2 * context), np.nan)
     correlation = np.full((n, 2 * context), -np.inf)
-    for offset in range(1, min(context, n - 1) + 1):
-        lower, upper = profiles[:-offset], profiles[offset:]  # pairs (i, i + offset)
-        best = np.full(n - offset, -np.inf)
-        lag = np.zeros(n - offset, np.int64)
-        for shift in shifts:  # upper moved up by `shift` bins onto lower
-            xa, xb = _overlap(lower, upper, shift)
-            norm = np.linalg.norm(xa, axis=1) * np.linalg.norm(xb, axis=1)
-            corr = (xa * xb).sum(axis=1) / np.maximum(norm, 1e-9)
-            better = corr > best
-            best[better] = corr[better]
-            lag[better] = shift
-        after, before = context + offset - 1, context - offset  # columns of i + offset and i - offset
-        semitones[:-offset, after], correlation[:-offset, after] = lag / step, best
-        semitones[offset:, before], correlation[offset:, before] = -lag / step, best  # same overlap, reversed
+    offsets = np.arange(1, min(context, n - 1) + 1)
+    if offsets.size == 0:
+        return semitones, correlation
+    lower = np.concatenate([np.arange(n - offset) for offset in offsets])  # pairs (i, i + offset)
+    offset_of_pair = np.repeat(offsets, n - offsets)
+    upper = lower + offset_of_pair
+    lag, best = _best_shifts(profiles[lower], profiles[upper], shifts)  # upper moved onto lower
+    after, before = context + offset_of_pair - 1, context - offset_of_pair  # columns of i + offset, i - offset
+    semitones[lower, after], correlation[lower, after] = lag / step, best
+    semitones[upper, before], correlation[upper, before] = -lag / step, best  # same overlap, reversed
     return semitones, correlation
 
 
