@@ -12,6 +12,7 @@ import soundfile as sf
 from click.testing import CliRunner
 from v3_cli.main import cli
 
+from v3.errors import InputError
 from v3music.audio import load_audio
 from v3music.synth import render_midi
 from v3music.transcribe import Transcriber, transcribe
@@ -249,3 +250,15 @@ def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> N
     found = sum(bool(np.any(np.abs(onsets - s) < 0.05)) for s in starts)
     assert found >= 6
     assert len(onsets) <= len(starts) + 1  # before the noise floor: 11 (oboe) and 10 (violin) notes
+
+
+def test_pitch_context_zero_names_notes_by_their_own_atoms_and_negative_is_refused(oboe, tmp_path: Path) -> None:
+    y, path = oboe
+    assert [n.pitch for n in Transcriber("insnotes", pitch_context=0).transcribe(y, 16000).notes] == PITCHES
+    with pytest.raises(InputError, match="pitch context -1"):
+        Transcriber("insnotes", pitch_context=-1)
+    out = tmp_path / "out.mid"
+    result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(out), "--pitch-context", "-1"])
+    assert result.exit_code == 2 and not out.exists()
+    result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(out), "--pitch-context", "0"])
+    assert result.exit_code == 0 and len(pretty_midi.PrettyMIDI(str(out)).instruments[0].notes) == len(PITCHES)
