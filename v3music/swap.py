@@ -12,9 +12,10 @@ Fourier transform of ``a`` at ``a``'s own sample rate, then applied as a gain
 the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
-the note of ``b`` nearest in pitch (the transposition between two notes is
-the shift that best aligns their log-CQT spectra, :func:`v3music.intervals.note_transpositions`),
-transposes it by that many semitones, fits it to the note's duration and
+the note of ``b`` nearest in pitch (the difference of the two notes' names, each named
+within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
+for notes without a name, the shift that best aligns their log-CQT spectra,
+:func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
 places it at the note's onset with ``a``'s relative dynamics. Attack, noise
 and decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note
 detector misses are left out.
@@ -35,7 +36,7 @@ from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
-from .intervals import note_transpositions, steady_frames
+from .intervals import consensus_pitches, note_transpositions, steady_frames
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
@@ -161,13 +162,25 @@ def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.n
     return notes.onsets, np.maximum(ends, notes.onsets + 1)
 
 
+def _note_names(tm: TimbreModel, notes: EncodedNotes) -> np.ndarray:
+    """MIDI name of each note [N] by the consensus of its recording's atoms; -1 where unnamed."""
+    labels = np.asarray(tm.notes.loaded.atom_labels, dtype=np.int64)
+    if labels.size == 0 or len(notes) == 0:
+        return np.full(len(notes), -1, np.int64)
+    return consensus_pitches(labels[notes.codes], notes.fragments, vocabulary=labels[labels >= 0],
+                             bins_per_semitone=tm.notes.frontend.bins_per_octave / 12.0)
+
+
 def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
-                 model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float) -> np.ndarray:
+                 model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float,
+                 names_a: np.ndarray, names_b: np.ndarray) -> np.ndarray:
     """``a``'s notes played by ``b``'s own notes (see the module docstring).
 
     ``n_a`` is the length of ``a`` at ``model_sr``, ``b`` the mono signal at
     ``sr_b`` and ``cqt_b`` [n_bins, frames] its log-CQT at ``model_sr`` with
-    ``hop``; returns ndarray[round(n_a * sr_out / model_sr) + 1] at ``sr_out``.
+    ``hop``; ``names_a`` [Na] and ``names_b`` [Nb] are the notes' MIDI names
+    (:func:`_note_names`, -1: none). Returns ndarray[round(n_a * sr_out / model_sr) + 1]
+    at ``sr_out``.
     """
     release = int(RELEASE_SECONDS * model_sr)
     starts_a, ends_a = _note_spans(notes_a, n_a, release)
@@ -178,6 +191,11 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         ends_b[j] = min(ends_b[j], (first + steady) * hop)
     semitones, _ = note_transpositions(notes_a.fragments, notes_b.fragments, bins_per_semitone=bins_per_semitone,
                                        max_semitones=MAX_TRANSPOSITION)
+    # Two instruments' spectra align less reliably than the notes of one recording agree on
+    # names: where both notes are named, the interval is the difference of the names.
+    by_name = (names_a[:, None] - names_b[None]).astype(np.float64)
+    named = (names_a[:, None] >= 0) & (names_b[None] >= 0) & (np.abs(by_name) <= MAX_TRANSPOSITION)
+    semitones = np.where(named, by_name, semitones)
     # nearest in pitch; among equals the longest note (less stretching). Shifts are whole
     # semitones, so a bonus below 1 only breaks ties.
     lengths = (ends_b - starts_b).astype(np.float64)
@@ -267,7 +285,8 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
         rate_out = out_sr or sr_a
         out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
                            hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
-                           bins_per_semitone=fe.bins_per_octave / 12.0)
+                           bins_per_semitone=fe.bins_per_octave / 12.0,
+                           names_a=_note_names(tm, notes_a), names_b=_note_names(tm, notes_b))
         length = round(len(mono_a) * rate_out / sr_a)
         return _limit_peak(np.pad(out[:length], (0, max(0, length - len(out)))))
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
