@@ -62,13 +62,16 @@ def _best_shifts(pa: np.ndarray, pb: np.ndarray, shifts: range) -> tuple[np.ndar
     n = pa.shape[-1]
     lags = np.array([shift for shift in shifts if abs(shift) < n])
     length = 1 << (2 * n - 1).bit_length()  # no circular wrap-around
-    dots = np.fft.irfft(np.fft.rfft(pa, length) * np.conj(np.fft.rfft(pb, length)), length)[:, lags % length]
-    zero_a, zero_b = np.zeros((len(pa), 1)), np.zeros((len(pb), 1))
-    energy_a = np.concatenate([zero_a, np.cumsum(pa**2, axis=1)], axis=1)  # [:, k]: sum of the first k bins
-    energy_b = np.concatenate([zero_b, np.cumsum(pb**2, axis=1)], axis=1)
-    up = lags >= 0  # b moved up: a's bins lag.., b's bins ..n - lag
-    overlap_a = np.where(up, energy_a[:, -1:] - energy_a[:, np.clip(lags, 0, n)], energy_a[:, np.clip(n + lags, 0, n)])
-    overlap_b = np.where(up, energy_b[:, np.clip(n - lags, 0, n)], energy_b[:, -1:] - energy_b[:, np.clip(-lags, 0, n)])
+    spectrum = np.fft.rfft(pa, length) * np.conj(np.fft.rfft(pb, length))
+    dots = np.fft.irfft(spectrum, length)[:, lags % length]  # lag s: sum over k of pa[k] pb[k - s]
+    # energy[:, k]: sum of the squares of the first k bins
+    energy_a = np.concatenate([np.zeros((len(pa), 1)), np.cumsum(pa**2, axis=1)], axis=1)
+    energy_b = np.concatenate([np.zeros((len(pb), 1)), np.cumsum(pb**2, axis=1)], axis=1)
+    up = lags >= 0  # b moved up: a's bins lag..n overlap b's bins 0..n - lag
+    overlap_a = np.where(up, energy_a[:, -1:] - energy_a[:, np.clip(lags, 0, n)],
+                         energy_a[:, np.clip(n + lags, 0, n)])
+    overlap_b = np.where(up, energy_b[:, np.clip(n - lags, 0, n)],
+                         energy_b[:, -1:] - energy_b[:, np.clip(-lags, 0, n)])
     corr = dots / np.maximum(np.sqrt(np.maximum(overlap_a * overlap_b, 0.0)), 1e-9)
     best = np.argmax(corr, axis=1)
     return lags[best], corr[np.arange(len(corr)), best]
@@ -107,6 +110,8 @@ def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bin
     >>> float(semitones[0, 0])
     2.0
     """
+    # All pairs: one matrix product per shift. (_best_shifts would hold an FFT per pair,
+    # Na x Nb of them, which does not fit in memory for long recordings.)
     pa, pb = _profiles(fragments_a), _profiles(fragments_b)
     step, shifts = _shifts(bins_per_semitone, max_semitones)
     best = np.full((len(pa), len(pb)), -np.inf)
