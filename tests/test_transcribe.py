@@ -236,6 +236,31 @@ def test_a_legato_change_of_pitch_with_no_onset_starts_a_new_note(transcriber: T
     assert abs(got[1].onset - 1.5) <= 0.05 and got[0].offset == got[1].onset
 
 
+def test_a_held_note_whose_spectrum_flickers_stays_one_note(transcriber: Transcriber) -> None:
+    # TimGM6mb's flute: the level of a held G4 stays within 2 dB, but its spectrum changes
+    # every 0.2-0.4 s, and each change is an onset; before the articulation rule: 9 notes
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=73)
+    inst.notes.append(pretty_midi.Note(velocity=90, pitch=67, start=0.2, end=2.7))
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [67]
+    assert abs(got[0].onset - 0.2) <= 0.05 and abs(got[0].offset - 2.7) <= 0.5
+
+
+def test_repeated_notes_of_one_pitch_stay_apart(transcriber: Transcriber) -> None:
+    # violin and piano, E4 four times with no gap: each restrike changes the level
+    for program in (40, 0):
+        pm = pretty_midi.PrettyMIDI()
+        inst = pretty_midi.Instrument(program=program)
+        inst.notes.extend(pretty_midi.Note(velocity=v, pitch=64, start=s, end=s + 0.5)
+                          for s, v in [(0.2, 90), (0.7, 90), (1.2, 70), (1.7, 100)])
+        pm.instruments.append(inst)
+        got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+        assert [n.pitch for n in got] == [64] * 4
+        assert all(abs(n.onset - s) <= 0.05 for n, s in zip(got, [0.2, 0.7, 1.2, 1.7]))
+
+
 @pytest.mark.parametrize("program", [68, 40])
 def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> None:
     # seven notes with rests, a repeated note and legato, under white noise at 15 dB SNR

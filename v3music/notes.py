@@ -36,6 +36,8 @@ class EncodedNotes:
         Note start and end, in samples of the encoded audio (model's rate).
     peak_db : ndarray[N]
         Loudest short-window level of each note, dB.
+    attack_db : ndarray[N]
+        Level change where each note starts, dB (:attr:`v3music.segment.Segments.attack_db`).
     fragments : ndarray[N, n_bins, frames] (float32)
         The model's input for each note (normalised if the model says so).
     codes : ndarray[N] (int64)
@@ -49,6 +51,7 @@ class EncodedNotes:
     onsets: np.ndarray
     offsets: np.ndarray
     peak_db: np.ndarray
+    attack_db: np.ndarray
     fragments: np.ndarray
     codes: np.ndarray
     quantized: np.ndarray
@@ -133,7 +136,8 @@ class NoteEncoder:
         model = self.loaded.model
         if len(on) == 0:
             dc, ds = model.config.content_dim, model.config.style_dim
-            return EncodedNotes(on, off, found.peak_db[keep], np.zeros((0, *model.fragment_shape), np.float32),
+            return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep],
+                                np.zeros((0, *model.fragment_shape), np.float32),
                                 np.zeros(0, np.int64), np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
@@ -150,6 +154,7 @@ class NoteEncoder:
             onsets=on * fe.hop_length,
             offsets=off * fe.hop_length,
             peak_db=found.peak_db[keep],
+            attack_db=found.attack_db[keep],
             fragments=frags,
             codes=np.concatenate(codes).astype(np.int64),
             quantized=np.concatenate(quantized),

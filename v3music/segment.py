@@ -15,7 +15,8 @@ import numpy as np
 from .frontend import FrontEndConfig
 from .intervals import steady_frames
 
-__all__ = ["ABSOLUTE_SILENCE_DB", "DEFAULT_ONSET_SENSITIVITY", "Segments", "onset_features", "segment_notes"]
+__all__ = ["ABSOLUTE_SILENCE_DB", "DEFAULT_ONSET_SENSITIVITY", "Segments", "articulation_db", "onset_features",
+           "segment_notes"]
 
 # Frame level (dB, see onset_features) below which audio is silent whatever
 # the rest of the recording does: about -95 dBFS for a sine, below 16-bit noise.
@@ -56,11 +57,49 @@ class Segments:
         First frame and end frame (exclusive) of each note.
     peak_db : ndarray[n_notes]
         Loudest short-window frame level of each note, in dB.
+    attack_db : ndarray[n_notes]
+        How much the level changes where the note starts, in dB: the larger of
+        the dip below the preceding frames and the rise after it
+        (:func:`articulation_db`). A note after silence has a large one; a
+        note that only its spectrum starts (a flicker inside a held note, or
+        legato) has almost none.
     """
 
     onsets: np.ndarray
     offsets: np.ndarray
     peak_db: np.ndarray
+    attack_db: np.ndarray
+
+
+def articulation_db(level: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """Level change (dB) where each note starts: the larger of the dip and the rise.
+
+    At onset frame b: dip = mean level over frames b-6..b-2 minus the lowest of
+    frames b-2..b+1; rise = highest of frames b..b+3 minus that lowest one.
+
+    Parameters
+    ----------
+    level : ndarray[frames]
+        Short-window frame level, dB (:func:`onset_features`).
+    onsets : ndarray[n_notes] (int)
+        Onset frames.
+
+    Returns
+    -------
+    ndarray[n_notes]
+
+    Examples
+    --------
+    >>> level = np.array([-60.0] * 8 + [0.0] * 8 + [-4.0, -8.0] + [0.0] * 8 + [0.0] * 8)
+    >>> articulation_db(level, np.array([8, 17, 30])).round(1).tolist()  # after silence, a re-attack, held
+    [60.0, 8.0, 0.0]
+    """
+    out = np.zeros(len(onsets))
+    for i, b in enumerate(np.asarray(onsets, dtype=int)):
+        low = level[max(b - 2, 0) : b + 2].min()
+        before = level[max(b - 6, 0) : max(b - 1, 1)].mean()
+        out[i] = max(before - low, level[b : b + 4].max() - low)
+    return out
 
 
 def _noise_floor(db: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
@@ -280,5 +319,7 @@ def segment_notes(
             on.append(first)
             off.append(last)
             peak.append(float(level[first:last].max()))
-    return Segments(np.asarray(on, dtype=int), np.asarray(off, dtype=int), np.asarray(peak, dtype=float))
+    onsets = np.asarray(on, dtype=int)
+    return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float),
+                    articulation_db(level, onsets))
 
