@@ -7,7 +7,7 @@ style vector of each note.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,9 @@ from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments
 from .frontend import log_cqt, note_fragments
-from .segment import DEFAULT_ONSET_SENSITIVITY, segment_notes
+from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, segment_notes
 
-__all__ = ["EncodedNotes", "NoteEncoder"]
+__all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated"]
 
 _BATCH = 512
 
@@ -63,6 +63,60 @@ class EncodedNotes:
     def select(self, keep: np.ndarray) -> EncodedNotes:
         """The notes where the boolean or index array ``keep`` selects."""
         return EncodedNotes(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+
+
+def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int,
+                       min_db: float = MIN_ARTICULATION_DB) -> tuple[EncodedNotes, np.ndarray]:
+    """Join each note that continues the one before it unarticulated.
+
+    A note is joined to the previous one when both have the same name (>= 0),
+    it starts at most ``gap`` samples after the previous one ends, and the
+    level changes less than ``min_db`` where it starts
+    (:attr:`EncodedNotes.attack_db`): one held note that the detector cut
+    where only its spectrum flickered. The joined note keeps the first
+    part's onset, encoding and fragment, the last part's offset, and the
+    louder peak.
+
+    Parameters
+    ----------
+    notes : EncodedNotes
+    names : ndarray[N] (int)
+        MIDI name of each note; negative for none (never joined).
+    gap : int
+        Largest gap, in samples.
+    min_db : float
+        Level change that makes a new note.
+
+    Returns
+    -------
+    notes : EncodedNotes
+    names : ndarray[M]
+
+    Examples
+    --------
+    >>> z = np.zeros(3)
+    >>> notes = EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 300]),
+    ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 9.0]),
+    ...                      fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
+    ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
+    >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
+    >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.peak_db.tolist(), names.tolist()
+    ([0, 200], [200, 300], [1.0, 0.0], [64, 64])
+    """
+    names = np.asarray(names)
+    keep: list[int] = []
+    offsets, peak = notes.offsets.copy(), notes.peak_db.copy()
+    for i in range(len(notes)):
+        if keep:
+            last = keep[-1]
+            if (names[i] >= 0 and names[i] == names[last] and notes.onsets[i] - offsets[last] <= gap
+                    and notes.attack_db[i] < min_db):
+                offsets[last] = notes.offsets[i]
+                peak[last] = max(peak[last], notes.peak_db[i])
+                continue
+        keep.append(i)
+    joined = replace(notes, offsets=offsets, peak_db=peak).select(np.asarray(keep, dtype=np.int64))
+    return joined, names[keep]
 
 
 class NoteEncoder:

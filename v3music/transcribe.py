@@ -30,7 +30,7 @@ from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, load_audio
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
-from .notes import NoteEncoder
+from .notes import NoteEncoder, join_unarticulated
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
 __all__ = [
@@ -159,13 +159,6 @@ class Transcription:
         return atomic_write(Path(path), write)
 
 
-#: A note that follows a note of the same pitch with no gap is a new note only if the level
-#: dips or rises at least this much (dB) where it starts (``Segments.attack_db``); otherwise
-#: the onset was a flicker of the spectrum inside one held note. Measured (research log T16):
-#: note F1 0.887 -> 0.896 (seed 0), 0.884 -> 0.905 (seed 1), 0.872 -> 0.889 (seed 2, fresh).
-MIN_ARTICULATION_DB = 2.0
-
-
 def _window_lengths(sr: int) -> tuple[int, int]:
     """Core and context lengths (samples) of the windows long audio is cut into."""
     return int(WINDOW_SECONDS * sr), int(CONTEXT_SECONDS * sr)
@@ -274,23 +267,14 @@ class Transcriber:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
         samples of ``mono``, MIDI pitch, peak level in dB. Unnamed atoms are dropped; a note
         that continues the previous one at the same pitch with no articulation
-        (:data:`MIN_ARTICULATION_DB`) is joined to it."""
+        (:func:`v3music.notes.join_unarticulated`) is joined to it."""
         found = self.notes.encode(mono, start=start, stop=stop)
         pitches = consensus_pitches(self.atom_pitch[found.codes], found.fragments,
                                     bins_per_semitone=self.config.bins_per_octave / 12.0,
                                     vocabulary=self.vocabulary, context=self.pitch_context)
-        notes: list[tuple[int, int, int, float]] = []
-        hop = self.notes.frontend.hop_length
-        for s, e, p, level, attack in zip(found.onsets, found.offsets, pitches, found.peak_db, found.attack_db):
-            if p < 0:
-                continue
-            if (notes and notes[-1][2] == p and abs(int(s) - notes[-1][1]) <= hop
-                    and attack < MIN_ARTICULATION_DB):  # the same pitch again, with no articulation
-                first, _, _, loudest = notes[-1]
-                notes[-1] = (first, int(e), int(p), max(loudest, float(level)))
-                continue
-            notes.append((int(s), int(e), int(p), float(level)))
-        return notes
+        found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
+        return [(int(s), int(e), int(p), float(level))
+                for s, e, p, level in zip(found.onsets, found.offsets, pitches, found.peak_db) if p >= 0]
 
     def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
                  peak_amplitude: float) -> Transcription:
