@@ -174,6 +174,7 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
         top = max(top, float(power.max()))
         quiet = _noise_floor(10.0 * np.log10(power + 1e-10))
         noise = quiet if noise is None else np.minimum(noise, quiet)
+    assert noise is not None  # chunks() yields at least one block
     floor = np.maximum(10.0 * np.log10(top) - 60.0, noise + NOISE_MARGIN_DB)  # [bins]
     strength = np.zeros(n_frames, dtype=np.float32)
     previous: np.ndarray | None = None
