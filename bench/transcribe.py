@@ -136,6 +136,8 @@ def make_dev_set(
     seconds: tuple[float, float] = (10.0, 15.0),
     noise_snr_db: float | None = None,
     reverb_seconds: float | None = None,
+    detune_cents: float = 0.0,
+    vibrato_cents: float = 0.0,
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
 
@@ -145,6 +147,10 @@ def make_dev_set(
     (exponentially decaying noise, 30 % wet); ``noise_snr_db`` then adds
     white noise at that signal-to-noise ratio (against the melody's RMS).
     Both draw from their own generator, so the melodies stay those of ``seed``.
+    ``detune_cents`` tunes each melody's instrument off A440 by a random
+    amount up to that many cents either way, and ``vibrato_cents`` adds a
+    vibrato of that depth at 5-6 Hz (both as MIDI pitch bends, from their own
+    generator); the reference keeps the written pitches.
     """
     rng = np.random.default_rng(seed)
     dev = []
@@ -152,12 +158,33 @@ def make_dev_set(
         program = int(programs[i % len(programs)])
         rows = random_melody(rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
         pm = melody_midi(rows, program)
+        if detune_cents or vibrato_cents:
+            add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
+                            vibrato_cents=vibrato_cents)
         audio = degrade(render_midi(pm, sr=sr), sr, np.random.default_rng([seed, i]),
                         noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
         # the reference is read back from the MIDI that was rendered
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])
         dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
     return dev
+
+
+#: MIDI pitch-bend units per semitone at the General MIDI default bend range (+-2 semitones).
+BEND_PER_SEMITONE = 4096
+VIBRATO_STEP = 0.01  # seconds between the pitch-bend events that draw a vibrato
+
+
+def add_pitch_bends(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, *, detune_cents: float,
+                    vibrato_cents: float) -> None:
+    """Detune the first instrument of ``pm`` by a random offset up to ``detune_cents`` either
+    way, plus a vibrato of ``vibrato_cents`` depth at a random rate of 5-6 Hz, as pitch bends."""
+    offset = rng.uniform(-detune_cents, detune_cents)
+    rate, phase = rng.uniform(5.0, 6.0), rng.uniform(0.0, 2.0 * np.pi)
+    times = np.arange(0.0, pm.get_end_time() + VIBRATO_STEP, VIBRATO_STEP) if vibrato_cents else np.zeros(1)
+    cents = offset + vibrato_cents * np.sin(2.0 * np.pi * rate * times + phase)
+    bends = np.clip(np.round(cents / 100.0 * BEND_PER_SEMITONE), -8192, 8191).astype(int)
+    pm.instruments[0].pitch_bends.extend(pretty_midi.PitchBend(pitch=int(b), time=float(t))
+                                         for b, t in zip(bends, times))
 
 
 def save_dev_set(dev: Sequence[Melody], path: Path, description: str) -> None:
@@ -473,6 +500,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="add white noise at this signal-to-noise ratio, dB (default: none)")
     ap.add_argument("--reverb", type=float, default=None,
                     help="convolve with a synthetic room of this RT60, seconds (default: none)")
+    ap.add_argument("--detune", type=float, default=0.0,
+                    help="tune each melody's instrument off A440 by up to this many cents either way")
+    ap.add_argument("--vibrato", type=float, default=0.0,
+                    help="add a 5-6 Hz vibrato of this depth, cents (0: none)")
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
@@ -515,11 +546,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     else:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
-                           reverb_seconds=args.reverb)
+                           reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato)
         description = (f"MIDI {args.low}-{args.high}, programs {','.join(map(str, args.programs))}, "
                        f"seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
-                       f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}")
+                       f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "
+                       f"detune up to {args.detune:g} cents, vibrato {args.vibrato:g} cents")
         source = "rendered"
         if args.save_dev is not None:
             save_dev_set(dev, args.save_dev, description)

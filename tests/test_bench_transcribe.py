@@ -147,3 +147,19 @@ def test_saved_dev_set_reads_back_exactly(bench: ModuleType, dev: list[Any], tmp
         np.testing.assert_array_equal(a.reference.intervals, b.reference.intervals)
         np.testing.assert_array_equal(a.reference.pitches, b.reference.pitches)
     assert list(tmp_path.iterdir()) == [path]  # written atomically: no temporary file left
+
+
+def test_detune_and_vibrato_bend_the_pitch_but_keep_the_reference(bench: ModuleType, dev: list[Any]) -> None:
+    bent = bench.make_dev_set(2, seed=3, low=60, high=71, programs=(0, 40), seconds=(2.5, 3.5),
+                              detune_cents=40.0, vibrato_cents=30.0)
+    for a, b in zip(dev, bent):
+        np.testing.assert_array_equal(a.reference.intervals, b.reference.intervals)
+        np.testing.assert_array_equal(a.reference.pitches, b.reference.pitches)
+        n = min(len(a.audio), len(b.audio))  # the last bend event may lengthen the render by one step
+        assert abs(len(a.audio) - len(b.audio)) <= 0.02 * a.sr
+        assert not np.allclose(a.audio[:n], b.audio[:n], atol=1e-3)
+    pm = bench.melody_midi([(0.0, 1.0, 69, 90)], 40)
+    bench.add_pitch_bends(pm, np.random.default_rng(0), detune_cents=40.0, vibrato_cents=30.0)
+    cents = np.array([b.pitch for b in pm.instruments[0].pitch_bends]) / bench.BEND_PER_SEMITONE * 100
+    assert len(cents) > 90 and np.abs(cents).max() <= 70.0 + 0.1  # offset <= 40, depth 30
+    assert cents.max() - cents.min() == pytest.approx(60.0, abs=2.0)  # the vibrato's full swing
