@@ -66,7 +66,8 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
     Reads WAV, FLAC, OGG or MP3 at any sample rate, mono or stereo. Long files
     are read in blocks. Silent input gives a valid empty MIDI file and a warning.
 
-    Note: the shipped `insnotes` model knows the 12 pitches C4-B4 only.
+    Note: the default `insnotes` model knows the 12 pitches C4-B4 only;
+    `--checkpoint melody` covers MIDI 36-84 (C2-C6), less accurately within C4-B4.
 
     Example: v3 transcribe song.wav -o song.mid --plot roll.png
     """
