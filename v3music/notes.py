@@ -19,6 +19,7 @@ from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments
 from .frontend import log_cqt, note_fragments
+from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
 from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, segment_notes
 
 __all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated"]
@@ -171,6 +172,25 @@ class NoteEncoder:
     def sample_rate(self) -> int:
         """Sample rate (Hz) of the model's front end."""
         return self.frontend.sample_rate
+
+    def name_notes(self, notes: EncodedNotes, *, context: int = DEFAULT_PITCH_CONTEXT) -> np.ndarray:
+        """MIDI name of each note [N]: the checkpoint's atom names, agreed between neighbouring
+        notes (:func:`v3music.intervals.consensus_pitches`); -1 where the atom has no name.
+
+        Examples
+        --------
+        >>> encoder = NoteEncoder.load("insnotes")
+        >>> t = np.arange(16000) / 16000
+        >>> y = np.concatenate([0.2 * sum(np.sin(2 * np.pi * k * f * t) / k for k in range(1, 6))
+        ...                     for f in (261.63, 392.0)])  # C4, G4
+        >>> encoder.name_notes(encoder.encode(y)).tolist()
+        [60, 67]
+        """
+        labels = np.asarray(self.loaded.atom_labels, dtype=np.int64)
+        if labels.size == 0 or len(notes) == 0:
+            return np.full(len(notes), -1, np.int64)
+        return consensus_pitches(labels[notes.codes], notes.fragments, vocabulary=labels[labels >= 0],
+                                 bins_per_semitone=self.frontend.bins_per_octave / 12.0, context=context)
 
     @torch.no_grad()
     def encode(self, mono: np.ndarray, *, start: int = 0, stop: int | None = None,

@@ -36,7 +36,7 @@ from v3.fileio import atomic_write
 
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
-from .intervals import consensus_pitches, note_transpositions, steady_frames
+from .intervals import note_transpositions, steady_frames
 from .notes import EncodedNotes
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
@@ -162,15 +162,6 @@ def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.n
     return notes.onsets, np.maximum(ends, notes.onsets + 1)
 
 
-def _note_names(tm: TimbreModel, notes: EncodedNotes) -> np.ndarray:
-    """MIDI name of each note [N] by the consensus of its recording's atoms; -1 where unnamed."""
-    labels = np.asarray(tm.notes.loaded.atom_labels, dtype=np.int64)
-    if labels.size == 0 or len(notes) == 0:
-        return np.full(len(notes), -1, np.int64)
-    return consensus_pitches(labels[notes.codes], notes.fragments, vocabulary=labels[labels >= 0],
-                             bins_per_semitone=tm.notes.frontend.bins_per_octave / 12.0)
-
-
 def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
                  model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float,
                  names_a: np.ndarray, names_b: np.ndarray) -> np.ndarray:
@@ -179,7 +170,7 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     ``n_a`` is the length of ``a`` at ``model_sr``, ``b`` the mono signal at
     ``sr_b`` and ``cqt_b`` [n_bins, frames] its log-CQT at ``model_sr`` with
     ``hop``; ``names_a`` [Na] and ``names_b`` [Nb] are the notes' MIDI names
-    (:func:`_note_names`, -1: none). Returns ndarray[round(n_a * sr_out / model_sr) + 1]
+    (:meth:`v3music.notes.NoteEncoder.name_notes`, -1: none). Returns ndarray[round(n_a * sr_out / model_sr) + 1]
     at ``sr_out``.
     """
     release = int(RELEASE_SECONDS * model_sr)
@@ -286,7 +277,7 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
         out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
                            hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
                            bins_per_semitone=fe.bins_per_octave / 12.0,
-                           names_a=_note_names(tm, notes_a), names_b=_note_names(tm, notes_b))
+                           names_a=tm.notes.name_notes(notes_a), names_b=tm.notes.name_notes(notes_b))
         length = round(len(mono_a) * rate_out / sr_a)
         return _limit_peak(np.pad(out[:length], (0, max(0, length - len(out)))))
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))

@@ -29,7 +29,7 @@ from v3.fileio import atomic_write
 from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, load_audio
 from .frontend import log_cqt
-from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
+from .intervals import DEFAULT_PITCH_CONTEXT
 from .notes import NoteEncoder, join_unarticulated
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
@@ -226,7 +226,6 @@ class Transcriber:
         self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
         if self.atom_pitch.size == 0 or (self.atom_pitch < 0).all():
             raise InputError(f"{self.loaded.path}: the checkpoint names no atoms, so codes cannot become pitches")
-        self.vocabulary = sorted({int(p) for p in self.atom_pitch if p >= 0})
         self.silence_db = silence_db
 
     @property
@@ -269,9 +268,7 @@ class Transcriber:
         that continues the previous one at the same pitch with no articulation
         (:func:`v3music.notes.join_unarticulated`) is joined to it."""
         found = self.notes.encode(mono, start=start, stop=stop)
-        pitches = consensus_pitches(self.atom_pitch[found.codes], found.fragments,
-                                    bins_per_semitone=self.config.bins_per_octave / 12.0,
-                                    vocabulary=self.vocabulary, context=self.pitch_context)
+        pitches = self.notes.name_notes(found, context=self.pitch_context)
         found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.onsets, found.offsets, pitches, found.peak_db) if p >= 0]
