@@ -7,7 +7,9 @@ Run from the repository root::
 1. **Dev set.** ``--n-melodies`` monophonic melodies (10-15 s each) generated
    from ``--seed``: free rhythm (note durations 0.1-2 s, log-uniform), rests,
    legato and detached notes, repeated notes, velocities 40-127, pitches in
-   ``--low``..``--high`` (MIDI). Each is rendered with one General MIDI program
+   ``--low``..``--high`` (MIDI); or, with ``--style song``, tunes in metre
+   (70-160 BPM, eighth to whole notes, phrases with one articulation each,
+   steps and leaps in a major or minor scale). Each is rendered with one General MIDI program
    that the shipped model never heard (``--programs``, cycled over the
    melodies) through midirenderer and the TimGM6mb SoundFont. The reference
    notes are the rendered MIDI's (onset, note-off, written pitch).
@@ -50,7 +52,7 @@ import pretty_midi
 import torch
 
 from v3.fileio import atomic_write
-from v3music.melodies import melody_midi, random_melody
+from v3music.melodies import melody_midi, random_melody, song_melody
 from v3music.segment import DEFAULT_ONSET_SENSITIVITY
 from v3music.synth import INSNOTES_PROGRAMS, render_midi
 from v3music.transcribe import DEFAULT_CHECKPOINT, Transcriber
@@ -138,8 +140,12 @@ def make_dev_set(
     reverb_seconds: float | None = None,
     detune_cents: float = 0.0,
     vibrato_cents: float = 0.0,
+    style: str = "free",
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
+
+    ``style`` ``"free"``: free rhythm (:func:`v3music.melodies.random_melody`);
+    ``"song"``: metre, scales and phrases (:func:`v3music.melodies.song_melody`).
 
     Everything is drawn from ``numpy.random.default_rng(seed)``, so a seed
     gives the same melodies (and, with the same SoundFont, the same audio).
@@ -156,7 +162,7 @@ def make_dev_set(
     dev = []
     for i in range(n_melodies):
         program = int(programs[i % len(programs)])
-        rows = random_melody(rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
+        rows = MELODY_STYLES[style](rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
         pm = melody_midi(rows, program)
         if detune_cents or vibrato_cents:
             add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
@@ -168,6 +174,8 @@ def make_dev_set(
         dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
     return dev
 
+
+MELODY_STYLES = {"free": random_melody, "song": song_melody}
 
 #: MIDI pitch-bend units per semitone at the General MIDI default bend range (+-2 semitones).
 BEND_PER_SEMITONE = 4096
@@ -504,6 +512,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="tune each melody's instrument off A440 by up to this many cents either way")
     ap.add_argument("--vibrato", type=float, default=0.0,
                     help="add a 5-6 Hz vibrato of this depth, cents (0: none)")
+    ap.add_argument("--style", choices=sorted(MELODY_STYLES), default="free",
+                    help="melodies in free rhythm, or in metre with scales and phrases (as tunes are written)")
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
@@ -546,8 +556,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     else:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
-                           reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato)
-        description = (f"MIDI {args.low}-{args.high}, programs {','.join(map(str, args.programs))}, "
+                           reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato,
+                           style=args.style)
+        description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, programs {','.join(map(str, args.programs))}, "
                        f"seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
                        f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "

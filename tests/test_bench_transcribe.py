@@ -70,6 +70,25 @@ def test_random_melody_follows_its_rules(bench: ModuleType) -> None:
     assert (gaps < 1e-3).any() and (gaps > 0.15).any()  # legato and rests
 
 
+def test_song_melody_keeps_to_its_scale_metre_and_range(bench: ModuleType) -> None:
+    rows = bench.song_melody(np.random.default_rng(1), low=48, high=72, seconds=60.0)
+    starts, ends = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    pitches, velocities = np.array([r[2] for r in rows]), np.array([r[3] for r in rows])
+    assert ((pitches >= 48) & (pitches <= 72)).all() and ((velocities >= 40) & (velocities <= 127)).all()
+    assert len(set(pitches % 12)) == 7  # one major or minor scale, all of it used in a minute
+    assert (starts[1:] >= ends[:-1] - 1e-6).all() and (ends > starts).all()  # monophonic
+    gaps = starts[1:] - ends[:-1]
+    assert (gaps < 1e-3).any() and (gaps > 0.3).any()  # legato phrases and rests
+    # times between onsets are whole numbers of eighth notes, give or take the onsets' 10 ms of wandering
+    between = np.diff(starts)
+    eighth = between.min()
+    for _ in range(5):  # least-squares eighth note, seconds
+        eighths = np.round(between / eighth)
+        eighth = float((between * eighths).sum() / (eighths**2).sum())
+    assert np.abs(between - eighths * eighth).max() < 0.021
+    assert bench.make_dev_set(1, seed=0, programs=(0,), seconds=(2.0, 3.0), style="song")[0].reference.pitches.size
+
+
 def test_segment_notes_on_a_known_f0_track(bench: ModuleType) -> None:
     rate = 100.0  # frames per second
     midi = np.array([60.0] * 30 + [np.nan] * 2 + [60.2] * 20 + [62.0] * 3 + [64.1] * 40 + [np.nan] * 10)

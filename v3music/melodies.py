@@ -22,7 +22,7 @@ from v3.fileio import atomic_write
 
 from .synth import _resolve_soundfont, _soundfont_bytes, _write_wav, render_midi, write_manifest
 
-__all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "make_note_grid", "melody_midi", "random_melody"]
+__all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "make_note_grid", "melody_midi", "random_melody", "song_melody"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,101 @@ def random_melody(
             pitch = int(np.clip(pitch, low, high))
         else:
             pitch = int(rng.integers(low, high + 1))
+    return notes
+
+
+#: Note values of :func:`song_melody` in beats (eighth to whole note) and how often each is drawn.
+SONG_NOTE_BEATS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+SONG_NOTE_WEIGHTS: tuple[float, ...] = (0.35, 0.35, 0.08, 0.14, 0.04, 0.04)
+#: Articulations of :func:`song_melody`: the silent fraction at the end of each note's time
+#: (legato, ordinary, detached), chosen per phrase with these probabilities.
+SONG_ARTICULATIONS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05, 0.15), (0.25, 0.5))
+SONG_ARTICULATION_WEIGHTS: tuple[float, ...] = (0.3, 0.5, 0.2)
+_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
+
+
+def song_melody(
+    rng: np.random.Generator,
+    *,
+    low: int,
+    high: int,
+    seconds: float,
+) -> list[tuple[float, float, int, int]]:
+    """A monophonic melody in metre, as tunes are written: the counterpart of :func:`random_melody`.
+
+    Tempo 70-160 beats per minute; note values of an eighth to a whole note
+    (:data:`SONG_NOTE_BEATS`); phrases of two 4/4 bars, half of them followed
+    by a rest of one or two beats. Pitches move within a major or minor scale
+    on a random key: a step (55 %), a repeated note (15 %), a leap of a third
+    to a fifth (25 %) or any note of the scale in range (5 %), reflected at the
+    range edges. Each phrase has one articulation (:data:`SONG_ARTICULATIONS`:
+    legato, ordinary with 5-15 % of each note's time silent, or detached with
+    25-50 %) and one loudness (velocity 55-115, downbeats 8 louder, +-10 per
+    note); onsets wander up to 10 ms off the beat.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    low, high : int
+        MIDI pitch range (inclusive); it must hold at least one note of the scale.
+    seconds : float
+        Length of the melody.
+
+    Returns
+    -------
+    list of (onset s, offset s, MIDI pitch, velocity)
+        Non-overlapping, in onset order; velocities in [40, 127].
+
+    Examples
+    --------
+    >>> notes = song_melody(np.random.default_rng(0), low=60, high=72, seconds=6.0)
+    >>> len({p % 12 for _, _, p, _ in notes}) <= 7, all(60 <= p <= 72 for _, _, p, _ in notes)
+    (True, True)
+    """
+    beat = 60.0 / float(rng.uniform(70.0, 160.0))
+    tonic = int(rng.integers(0, 12))
+    steps = _MAJOR if rng.random() < 0.5 else _MINOR
+    scale = [p for p in range(low, high + 1) if (p - tonic) % 12 in steps]
+    if not scale:
+        raise ConfigError(f"pitch range {low}-{high} holds no note of the drawn scale")
+    degree = int(rng.integers(0, len(scale)))
+    notes: list[tuple[float, float, int, int]] = []
+    t = float(rng.uniform(0.1, 0.5))  # time of the current beat position, seconds
+    phrase_beats = 0.0
+    silent, loudness = 0.0, 80.0
+    while True:
+        if phrase_beats == 0.0:  # a new phrase: its articulation and loudness
+            lo, hi = SONG_ARTICULATIONS[int(rng.choice(len(SONG_ARTICULATIONS), p=SONG_ARTICULATION_WEIGHTS))]
+            silent, loudness = float(rng.uniform(lo, hi)), float(rng.uniform(55.0, 115.0))
+        beats = float(rng.choice(SONG_NOTE_BEATS, p=SONG_NOTE_WEIGHTS))
+        beats = min(beats, 8.0 - phrase_beats)
+        onset = max(t + float(rng.uniform(-0.01, 0.01)), notes[-1][1] if notes else 0.0)
+        if notes and t + beats * beat > seconds:
+            break
+        accent = 8.0 if phrase_beats % 4.0 == 0.0 else 0.0
+        velocity = int(np.clip(round(loudness + accent + rng.uniform(-10.0, 10.0)), 40, 127))
+        offset = t + beats * beat * (1.0 - silent)
+        notes.append((round(onset, 4), round(max(offset, onset + 0.05), 4), scale[degree], velocity))
+        t += beats * beat
+        phrase_beats += beats
+        if phrase_beats >= 8.0:
+            phrase_beats = 0.0
+            if rng.random() < 0.5:
+                t += float(rng.integers(1, 3)) * beat
+        u = rng.random()
+        if u < 0.55:
+            move = 1 if rng.random() < 0.5 else -1
+        elif u < 0.70:
+            move = 0
+        elif u < 0.95:
+            move = int(rng.integers(2, 5)) * (1 if rng.random() < 0.5 else -1)
+        else:
+            move = int(rng.integers(0, len(scale))) - degree
+        degree += move
+        if not 0 <= degree < len(scale):
+            degree -= 2 * move
+        degree = int(np.clip(degree, 0, len(scale) - 1))
     return notes
 
 

@@ -188,12 +188,17 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
     return strength, level
 
 
-def _refine_onsets(onsets: np.ndarray, flux: np.ndarray, *, reach: int) -> np.ndarray:
-    """Move each onset frame to the flux maximum in [onset - 2, min(onset + reach, next onset))."""
+def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int) -> np.ndarray:
+    """Move each onset frame to the flux maximum in [onset - 2, min(onset + reach, peak + 1, next onset)).
+
+    ``peaks`` [n_onsets] are the novelty peaks the onsets were backtracked from:
+    a note has begun by the time its novelty peaks, so a later flux (a breath or
+    tremolo inside the note) is never taken for its attack.
+    """
     refined: list[int] = []
     for i, o in enumerate(onsets):
         lo = max(int(o) - 2, refined[-1] + 1 if refined else 0)
-        hi = min(int(o) + reach, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))
+        hi = min(int(o) + reach, int(peaks[i]) + 1, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))
         refined.append(lo + int(np.argmax(flux[lo:hi])) if hi > lo else int(o))
     return np.asarray(refined, dtype=int)
 
@@ -246,9 +251,9 @@ def segment_notes(
     floored 60 dB below the peak and :data:`NOISE_MARGIN_DB` above each bin's
     noise floor, frequency max-filter of 3 bins, 80 ms
     minimum gap, backtracked to the preceding minimum), each then moved to the
-    strongest short-window (32 ms) flux from 32 ms before to 250 ms after it,
-    because the CQT's long low-frequency kernels respond before a note
-    starts; a note may also start
+    strongest short-window (32 ms) flux from 32 ms before it to its novelty
+    peak (at most 250 ms after it), because the CQT's long low-frequency
+    kernels respond before a note starts; a note may also start
     where sound begins after silence. Sound and silence are timed with the
     short-window level of :func:`onset_features`, since the CQT's long
     low-frequency windows make energy appear before a note starts. A note ends
@@ -288,13 +293,15 @@ def segment_notes(
     db = np.maximum(db, np.maximum(db.max() - 60.0, noise + NOISE_MARGIN_DB))
     env = librosa.onset.onset_strength(S=db, sr=fe.sample_rate, hop_length=fe.hop_length, max_size=3)
     min_gap = max(round(0.08 * fe.frame_rate), 1)
-    onsets = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
-                                        backtrack=True, delta=0.4 * (1.0 - onset_sensitivity) + 0.02,
-                                        wait=min_gap, units="frames")
+    peaks = librosa.onset.onset_detect(onset_envelope=env, sr=fe.sample_rate, hop_length=fe.hop_length,
+                                       backtrack=False, delta=0.4 * (1.0 - onset_sensitivity) + 0.02,
+                                       wait=min_gap, units="frames")
+    onsets = librosa.onset.onset_backtrack(peaks, env) if len(peaks) else peaks  # librosa refuses no peaks
     # The CQT's long low-frequency kernels see a note coming: move each onset to
-    # the strongest short-window flux from 2 frames before to 250 ms after it
-    # (never past the next onset).
-    onsets = _refine_onsets(np.asarray(onsets, dtype=int), short_flux, reach=max(round(0.25 * fe.frame_rate), 1))
+    # the strongest short-window flux from 2 frames before it to its novelty peak
+    # (at most 250 ms after it, never past the next onset).
+    onsets = _refine_onsets(np.asarray(onsets, dtype=int), np.asarray(peaks, dtype=int), short_flux,
+                            reach=max(round(0.25 * fe.frame_rate), 1))
     # a note may also start where sound begins after silence
     rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
     if active[0]:
