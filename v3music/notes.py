@@ -20,7 +20,7 @@ from v3.errors import InputError
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments
 from .frontend import log_cqt, note_fragments
 from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
-from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, segment_notes
+from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_FLUX, segment_notes
 
 __all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated"]
 
@@ -39,6 +39,9 @@ class EncodedNotes:
         Loudest short-window level of each note, dB.
     attack_db : ndarray[N]
         Level change where each note starts, dB (:attr:`v3music.segment.Segments.attack_db`).
+    attack_flux : ndarray[N]
+        Onset flux where each note starts over the recording's typical flux
+        (:attr:`v3music.segment.Segments.attack_flux`).
     fragments : ndarray[N, n_bins, frames] (float32)
         The model's input for each note (normalised if the model says so).
     codes : ndarray[N] (int64)
@@ -53,6 +56,7 @@ class EncodedNotes:
     offsets: np.ndarray
     peak_db: np.ndarray
     attack_db: np.ndarray
+    attack_flux: np.ndarray
     fragments: np.ndarray
     codes: np.ndarray
     quantized: np.ndarray
@@ -66,14 +70,16 @@ class EncodedNotes:
         return EncodedNotes(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
 
 
-def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int,
-                       min_db: float = MIN_ARTICULATION_DB) -> tuple[EncodedNotes, np.ndarray]:
+def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_db: float = MIN_ARTICULATION_DB,
+                       min_flux: float = MIN_ATTACK_FLUX) -> tuple[EncodedNotes, np.ndarray]:
     """Join each note that continues the one before it unarticulated.
 
     A note is joined to the previous one when both have the same name (>= 0),
-    it starts at most ``gap`` samples after the previous one ends, and the
+    it starts at most ``gap`` samples after the previous one ends, the
     level changes less than ``min_db`` where it starts
-    (:attr:`EncodedNotes.attack_db`): one held note that the detector cut
+    (:attr:`EncodedNotes.attack_db`) and its onset flux is less than
+    ``min_flux`` times the recording's typical flux
+    (:attr:`EncodedNotes.attack_flux`): one held note that the detector cut
     where only its spectrum flickered. The joined note keeps the first
     part's onset, encoding and fragment, the last part's offset, and the
     louder peak.
@@ -87,6 +93,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int,
         Largest gap, in samples.
     min_db : float
         Level change that makes a new note.
+    min_flux : float
+        Relative onset flux that makes a new note.
 
     Returns
     -------
@@ -97,8 +105,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int,
     --------
     >>> z = np.zeros(3)
     >>> notes = EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 300]),
-    ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 9.0]),
-    ...                      fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
+    ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 0.5]),
+    ...                      attack_flux=np.array([9.0, 1.0, 5.0]), fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
     ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
     >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
     >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.peak_db.tolist(), names.tolist()
@@ -111,7 +119,7 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int,
         if keep:
             last = keep[-1]
             if (names[i] >= 0 and names[i] == names[last] and notes.onsets[i] - offsets[last] <= gap
-                    and notes.attack_db[i] < min_db):
+                    and notes.attack_db[i] < min_db and notes.attack_flux[i] < min_flux):
                 offsets[last] = notes.offsets[i]
                 peak[last] = max(peak[last], notes.peak_db[i])
                 continue
@@ -210,7 +218,7 @@ class NoteEncoder:
         model = self.loaded.model
         if len(on) == 0:
             dc, ds = model.config.content_dim, model.config.style_dim
-            return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep],
+            return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep], found.attack_flux[keep],
                                 np.zeros((0, *model.fragment_shape), np.float32),
                                 np.zeros(0, np.int64), np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
@@ -229,6 +237,7 @@ class NoteEncoder:
             offsets=off * fe.hop_length,
             peak_db=found.peak_db[keep],
             attack_db=found.attack_db[keep],
+            attack_flux=found.attack_flux[keep],
             fragments=frags,
             codes=np.concatenate(codes).astype(np.int64),
             quantized=np.concatenate(quantized),

@@ -16,7 +16,7 @@ from .frontend import FrontEndConfig
 from .intervals import steady_frames
 
 __all__ = ["ABSOLUTE_SILENCE_DB", "DEFAULT_ONSET_SENSITIVITY", "Segments", "articulation_db", "onset_features",
-           "segment_notes"]
+           "relative_attack_flux", "segment_notes"]
 
 # Frame level (dB, see onset_features) below which audio is silent whatever
 # the rest of the recording does: about -95 dBFS for a sine, below 16-bit noise.
@@ -46,11 +46,13 @@ RELEASE_WINDOW_SECONDS = 0.1
 PITCH_MOVE_LEVEL_DB = 10.0
 MIN_SPLIT_FRAMES = 4
 #: A note that follows a note of the same pitch with no gap is a new note only if the level
-#: dips or rises at least this much (dB) where it starts (:func:`articulation_db`); otherwise
-#: the onset was a flicker of the spectrum inside one held note
-#: (:func:`v3music.notes.join_unarticulated`). Measured (research log T16): note F1 0.887 ->
-#: 0.896 (seed 0), 0.884 -> 0.905 (seed 1), 0.872 -> 0.889 (seed 2, fresh).
-MIN_ARTICULATION_DB = 2.0
+#: dips or rises at least MIN_ARTICULATION_DB where it starts (:func:`articulation_db`) or its
+#: onset flux is at least MIN_ATTACK_FLUX times the recording's typical flux
+#: (:func:`relative_attack_flux`: a strike or a pluck); otherwise the onset was a flicker of the
+#: spectrum inside one held note (:func:`v3music.notes.join_unarticulated`). Research log T16
+#: (2 dB, no flux test: note F1 0.887 -> 0.896 on seed 0) and T21.
+MIN_ARTICULATION_DB = 8.0
+MIN_ATTACK_FLUX = 3.0
 
 
 @dataclass
@@ -69,12 +71,17 @@ class Segments:
         (:func:`articulation_db`). A note after silence has a large one; a
         note that only its spectrum starts (a flicker inside a held note, or
         legato) has almost none.
+    attack_flux : ndarray[n_notes]
+        Onset flux where the note starts over the recording's typical flux
+        (:func:`relative_attack_flux`): a struck or plucked restart is many
+        times the typical; a flicker inside a held note is about 1.
     """
 
     onsets: np.ndarray
     offsets: np.ndarray
     peak_db: np.ndarray
     attack_db: np.ndarray
+    attack_flux: np.ndarray
 
 
 def articulation_db(level: np.ndarray, onsets: np.ndarray) -> np.ndarray:
@@ -106,6 +113,36 @@ def articulation_db(level: np.ndarray, onsets: np.ndarray) -> np.ndarray:
         before = level[max(b - 6, 0) : max(b - 1, 1)].mean()
         out[i] = max(before - low, level[b : b + 4].max() - low)
     return out
+
+
+def relative_attack_flux(flux: np.ndarray, sounding: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """Onset flux where each note starts, relative to the recording's typical flux.
+
+    The largest of frames b..b+2 of ``flux`` at onset frame b, over the 90th
+    percentile of ``flux`` on the sounding frames.
+
+    Parameters
+    ----------
+    flux : ndarray[frames]
+        Short-window onset strength (:func:`onset_features`).
+    sounding : ndarray[frames] (bool)
+        Frames that are not silent.
+    onsets : ndarray[n_notes] (int)
+        Onset frames.
+
+    Returns
+    -------
+    ndarray[n_notes]
+
+    Examples
+    --------
+    >>> flux = np.array([0.0, 8.0, 1.0, 1.0, 1.0, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    >>> relative_attack_flux(flux, flux > 0, np.array([1, 5])).round(1).tolist()  # a strike, a flicker
+    [6.7, 1.0]
+    """
+    typical = float(np.percentile(flux[sounding], 90)) if sounding.any() else 0.0
+    peaks = np.array([flux[b : b + 3].max() if b < len(flux) else 0.0 for b in np.asarray(onsets, dtype=int)])
+    return peaks / max(typical, 1e-6)
 
 
 def _noise_floor(db: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
@@ -193,13 +230,19 @@ def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, r
 
     ``peaks`` [n_onsets] are the novelty peaks the onsets were backtracked from:
     a note has begun by the time its novelty peaks, so a later flux (a breath or
-    tremolo inside the note) is never taken for its attack.
+    tremolo inside the note) is never taken for its attack. An onset with no
+    flux at all in its window is dropped: nothing rises there in the short
+    window, and the CQT's long kernels only saw something far off (such as an
+    abrupt end of the recording).
     """
     refined: list[int] = []
     for i, o in enumerate(onsets):
         lo = max(int(o) - 2, refined[-1] + 1 if refined else 0)
         hi = min(int(o) + reach, int(peaks[i]) + 1, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))
-        refined.append(lo + int(np.argmax(flux[lo:hi])) if hi > lo else int(o))
+        if hi <= lo:
+            refined.append(int(o))
+        elif flux[lo:hi].max() > 0.0:
+            refined.append(lo + int(np.argmax(flux[lo:hi])))
     return np.asarray(refined, dtype=int)
 
 
@@ -335,5 +378,5 @@ def segment_notes(
             peak.append(float(level[first:last].max()))
     onsets = np.asarray(on, dtype=int)
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float),
-                    articulation_db(level, onsets))
+                    articulation_db(level, onsets), relative_attack_flux(short_flux, active, onsets))
 
