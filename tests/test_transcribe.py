@@ -208,10 +208,11 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     assert defaults["pitch_context"] == DEFAULT_PITCH_CONTEXT
 
 
-@pytest.mark.parametrize("program", [68, 40])
+@pytest.mark.parametrize("program", [68, 40, 65])
 def test_notes_end_where_their_release_begins(transcriber: Transcriber, program: int) -> None:
     # sustained notes of 0.3, 0.6 and 1.2 s, each followed by a rest that the release rings into
-    notes = [(0.25, 0.55, 60), (1.0, 1.6, 64), (2.2, 3.4, 67), (4.0, 4.4, 62)]
+    # (not E4: TimGM6mb's alto sax has no sample for it)
+    notes = [(0.25, 0.55, 60), (1.0, 1.6, 65), (2.2, 3.4, 67), (4.0, 4.4, 62)]
     pm = pretty_midi.PrettyMIDI()
     inst = pretty_midi.Instrument(program=program)
     inst.notes.extend(pretty_midi.Note(velocity=90, pitch=p, start=s, end=e) for s, e, p in notes)
@@ -220,7 +221,8 @@ def test_notes_end_where_their_release_begins(transcriber: Transcriber, program:
     assert [n.pitch for n in got] == [p for *_, p in notes]
     for n, (start, end, _) in zip(got, notes):
         assert abs(n.onset - start) <= 0.05
-        # mir_eval's offset tolerance; before the release rule the first three ended 0.4-0.6 s late
+        # mir_eval's offset tolerance; before the release rule the first three ended 0.4-0.6 s late,
+        # and the sax's (a 5-7 dB drop at the note-off, then a long tail) failed before note_offs (T23)
         assert abs(n.offset - end) <= max(0.05, 0.2 * (end - start))
 
 

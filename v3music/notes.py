@@ -42,6 +42,9 @@ class EncodedNotes:
     attack_flux : ndarray[N]
         Onset flux where each note starts over the recording's typical flux
         (:attr:`v3music.segment.Segments.attack_flux`).
+    note_offs : ndarray[N] (int64)
+        Where each note is heard to end, in samples, at most ``offsets``
+        (:attr:`v3music.segment.Segments.note_offs`).
     fragments : ndarray[N, n_bins, frames] (float32)
         The model's input for each note (normalised if the model says so).
     codes : ndarray[N] (int64)
@@ -57,6 +60,7 @@ class EncodedNotes:
     peak_db: np.ndarray
     attack_db: np.ndarray
     attack_flux: np.ndarray
+    note_offs: np.ndarray
     fragments: np.ndarray
     codes: np.ndarray
     quantized: np.ndarray
@@ -81,8 +85,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     ``min_flux`` times the recording's typical flux
     (:attr:`EncodedNotes.attack_flux`): one held note that the detector cut
     where only its spectrum flickered. The joined note keeps the first
-    part's onset, encoding and fragment, the last part's offset, and the
-    louder peak.
+    part's onset, encoding and fragment, the last part's offset and
+    note-off, and the louder peak.
 
     Parameters
     ----------
@@ -106,25 +110,25 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     >>> z = np.zeros(3)
     >>> notes = EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 300]),
     ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 0.5]),
-    ...                      attack_flux=np.array([9.0, 1.0, 5.0]), fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
+    ...                      attack_flux=np.array([9.0, 1.0, 5.0]), note_offs=np.array([90, 180, 250]), fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
     ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
     >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
-    >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.peak_db.tolist(), names.tolist()
-    ([0, 200], [200, 300], [1.0, 0.0], [64, 64])
+    >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.note_offs.tolist(), names.tolist()
+    ([0, 200], [200, 300], [180, 250], [64, 64])
     """
     names = np.asarray(names)
     keep: list[int] = []
-    offsets, peak = notes.offsets.copy(), notes.peak_db.copy()
+    offsets, note_offs, peak = notes.offsets.copy(), notes.note_offs.copy(), notes.peak_db.copy()
     for i in range(len(notes)):
         if keep:
             last = keep[-1]
             if (names[i] >= 0 and names[i] == names[last] and notes.onsets[i] - offsets[last] <= gap
                     and notes.attack_db[i] < min_db and notes.attack_flux[i] < min_flux):
-                offsets[last] = notes.offsets[i]
+                offsets[last], note_offs[last] = notes.offsets[i], notes.note_offs[i]
                 peak[last] = max(peak[last], notes.peak_db[i])
                 continue
         keep.append(i)
-    joined = replace(notes, offsets=offsets, peak_db=peak).select(np.asarray(keep, dtype=np.int64))
+    joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak).select(np.asarray(keep, dtype=np.int64))
     return joined, names[keep]
 
 
@@ -219,7 +223,7 @@ class NoteEncoder:
         if len(on) == 0:
             dc, ds = model.config.content_dim, model.config.style_dim
             return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep], found.attack_flux[keep],
-                                np.zeros((0, *model.fragment_shape), np.float32),
+                                found.note_offs[keep].astype(np.int64), np.zeros((0, *model.fragment_shape), np.float32),
                                 np.zeros(0, np.int64), np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
@@ -238,6 +242,7 @@ class NoteEncoder:
             peak_db=found.peak_db[keep],
             attack_db=found.attack_db[keep],
             attack_flux=found.attack_flux[keep],
+            note_offs=found.note_offs[keep].astype(np.int64) * fe.hop_length,
             fragments=frags,
             codes=np.concatenate(codes).astype(np.int64),
             quantized=np.concatenate(quantized),
