@@ -312,7 +312,7 @@ def test_a_quiet_restrike_after_a_loud_note_is_found(transcriber: Transcriber, m
     # The CQT novelty is peak-picked relative to the loudest onset of the recording, so a
     # restrike 30 dB below it falls under the threshold; the short-window flux, measured
     # against the recording's typical flux, still sees it (research log T22).
-    import v3music.segment as segment
+    from v3music import segment
 
     sr = 16000
 
