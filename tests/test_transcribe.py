@@ -328,3 +328,20 @@ def test_a_quiet_restrike_after_a_loud_note_is_found(transcriber: Transcriber, m
     assert all(abs(o - want) <= 0.05 for (o, _), want in zip(found, [0.0, 0.8, 1.4, 2.0]))
     monkeypatch.setattr(segment, "FLUX_ONSET_RATIO", np.inf)  # without the flux onsets: lost
     assert [n.pitch for n in transcriber.transcribe(y, sr).notes] == [69, 65, 67]
+
+
+def test_a_vibrato_does_not_end_a_note(transcriber: Transcriber) -> None:
+    # Violin with a 30-cent, 5.5 Hz vibrato (MIDI pitch bends): the render's level dips 4-6 dB
+    # every cycle and comes back; a note-off is a fall that stays down (research log T23).
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=40)
+    notes = [(0.2, 1.4, 65), (1.6, 2.0, 67)]
+    inst.notes.extend(pretty_midi.Note(velocity=100, pitch=p, start=s, end=e) for s, e, p in notes)
+    times = np.arange(0.0, 2.2, 0.01)
+    bends = np.round(0.3 * 4096 * np.sin(2 * np.pi * 5.5 * times)).astype(int)  # 4096 units per semitone
+    inst.pitch_bends.extend(pretty_midi.PitchBend(pitch=int(b), time=float(t)) for b, t in zip(bends, times))
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [65, 67]
+    for n, (start, end, _) in zip(got, notes):
+        assert abs(n.onset - start) <= 0.05 and abs(n.offset - end) <= max(0.05, 0.2 * (end - start))

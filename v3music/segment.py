@@ -38,13 +38,17 @@ NOISE_PERCENTILE = 10.0
 #: 0.443 -> 0.584 (melody model, MIDI 36-84); research log T13.
 RELEASE_DROP_DB = 9.0
 RELEASE_WINDOW_SECONDS = 0.1
-#: Where a note is *heard* to end (its note-off, :attr:`Segments.note_offs`): the first frame after
-#: its loudest one from which the level falls more than NOTE_OFF_DROP_DB within NOTE_OFF_WINDOW_SECONDS
-#: (a sax's note-off drops 5-7 dB in 50 ms and then rings on, which the rule above misses). Too
-#: eager to cut notes for encoding and for the articulation join, so used for the output only.
-#: Research log T23: note+offset F1 0.741 -> 0.796 (seed 0), 0.698 -> 0.790 (seed 2).
+#: Where a note is *heard* to end (its note-off, :attr:`Segments.note_offs`, see :func:`_note_off`):
+#: a fall of NOTE_OFF_DROP_DB within NOTE_OFF_WINDOW_SECONDS beyond the level's trend over the
+#: NOTE_OFF_TREND_SECONDS before it, after which the level stays down for NOTE_OFF_HOLD_SECONDS (a
+#: sax's note-off drops 5-7 dB in 50 ms and then rings on, which the rule above misses; a natural
+#: decay follows its trend, and a vibrato's dips come back up). Too eager to cut notes for encoding
+#: and for the articulation join, so used for the output only. Research log T23: note+offset F1
+#: 0.741 -> 0.795 (seed 0), 0.698 -> 0.769 (seed 2), raw pitch 0.933 -> 0.929 and 0.901 -> 0.883.
 NOTE_OFF_DROP_DB = 4.0
 NOTE_OFF_WINDOW_SECONDS = 0.048
+NOTE_OFF_TREND_SECONDS = 0.064
+NOTE_OFF_HOLD_SECONDS = 0.3
 #: A note is split where its spectrum moves by a semitone or more with no onset (legato): judged
 #: on its frames within PITCH_MOVE_LEVEL_DB of its peak, each part at least MIN_SPLIT_FRAMES long
 #: (:func:`v3music.intervals.steady_frames`). Measured (research log T14): note F1 0.882 -> 0.886,
@@ -84,14 +88,14 @@ class Segments:
         (:func:`articulation_db`). A note after silence has a large one; a
         note that only its spectrum starts (a flicker inside a held note, or
         legato) has almost none.
-    note_offs : ndarray[n_notes] (int)
-        Where the note is heard to end (exclusive frame, at most ``offsets``):
-        the first sharp fall of its level after its loudest frame
-        (:data:`NOTE_OFF_DROP_DB`); a release tail rings on after it.
     attack_flux : ndarray[n_notes]
         Largest relative onset flux (:func:`relative_flux`) of the note's
         first 3 frames: a struck or plucked restart is many times the
         typical; a flicker inside a held note is about 1.
+    note_offs : ndarray[n_notes] (int)
+        Where the note is heard to end (exclusive frame, at most ``offsets``):
+        the first sharp fall of its level that stays down (:func:`_note_off`);
+        a release tail rings on after it.
     """
 
     onsets: np.ndarray
@@ -273,6 +277,38 @@ def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, w
     return max(start + top + int(falls[0]), start + 1) if falls.size else end
 
 
+def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
+              hold: int) -> int:
+    """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
+
+    The first frame k at least ``trend`` frames after the note's loudest one
+    from which ``level`` (dB) falls more than ``drop_db`` within ``window``
+    frames beyond its own trend (its slope over the ``trend`` frames before
+    k, if falling), and then stays more than ``drop_db / 2`` below level[k]
+    for ``hold`` frames (or to ``end``).
+
+    Examples
+    --------
+    >>> held = np.array([0.0] * 6 + [20.0] * 20 + [14.0] * 30)  # a note-off at frame 26, then a tail
+    >>> _note_off(held, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # the fall begins within 3 frames
+    23
+    >>> decay = 20.0 - 0.5 * np.arange(50)  # a steady decay of 0.5 dB per frame
+    >>> _note_off(decay, 0, 50, drop_db=4.0, window=3, trend=4, hold=19)
+    50
+    """
+    lv = level[start:end]
+    top = int(np.argmax(lv))
+    for k in np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top:
+        if k - trend < top:
+            continue
+        slope = min(float(lv[k] - lv[k - trend]) * window / trend, 0.0)
+        if lv[k + window] - lv[k] - slope >= -drop_db:
+            continue
+        if lv[k + window : k + window + hold].max() < lv[k] - drop_db / 2:
+            return max(start + int(k), start + 1)
+    return end
+
+
 def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, start: int, end: int, *,
                           bins_per_semitone: float, min_frames: int, floor_db: float) -> list[int]:
     """Boundaries ``[start, ..., end]`` of the parts of note frames [start, end) whose
@@ -323,7 +359,8 @@ def segment_notes(
     more than :data:`RELEASE_DROP_DB` within :data:`RELEASE_WINDOW_SECONDS`
     after the note's loudest frame, whichever comes first. A note whose
     spectrum then moves by a semitone or more (a legato change of pitch with
-    no onset) is split there.
+    no onset) is split there. Each part also gets the frame where it is
+    heard to end (:attr:`Segments.note_offs`), for output only.
 
     Parameters
     ----------
@@ -384,7 +421,9 @@ def segment_notes(
     release_window = max(round(RELEASE_WINDOW_SECONDS * fe.frame_rate), 1)
     split_frames = max(MIN_SPLIT_FRAMES, round(min_note_seconds * fe.frame_rate))
     level_floor = float(_noise_floor(level[:, None])[0])
-    note_off_window = max(round(NOTE_OFF_WINDOW_SECONDS * fe.frame_rate), 1)
+    note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
+                       (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
+                        ("hold", NOTE_OFF_HOLD_SECONDS))}
     on, off, peak, note_off = [], [], [], []
     for i, s in enumerate(merged):
         nxt = merged[i + 1] if i + 1 < len(merged) else n_frames
@@ -403,7 +442,7 @@ def segment_notes(
             on.append(first)
             off.append(last)
             peak.append(float(level[first:last].max()))
-            note_off.append(_release_start(level, first, last, drop_db=NOTE_OFF_DROP_DB, window=note_off_window))
+            note_off.append(_note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames))
     onsets = np.asarray(on, dtype=int)
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float),
                     articulation_db(level, onsets),
