@@ -281,11 +281,12 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
               hold: int) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
-    The first frame k at least ``trend`` frames after the note's loudest one
-    from which ``level`` (dB) falls more than ``drop_db`` within ``window``
-    frames beyond its own trend (its slope over the ``trend`` frames before
-    k, if falling), and then stays more than ``drop_db / 2`` below level[k]
-    for ``hold`` frames (or to ``end``).
+    The first frame k from the note's loudest one on (and at least ``trend``
+    frames into the note) from which ``level`` (dB) falls more than
+    ``drop_db`` within ``window`` frames beyond its own trend (its slope since
+    the later of k - ``trend`` and the loudest frame, if falling), and then
+    stays more than ``drop_db / 2`` below level[k] for ``hold`` frames (or to
+    ``end``).
 
     Examples
     --------
@@ -299,9 +300,10 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     lv = level[start:end]
     top = int(np.argmax(lv))
     for k in np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top:
-        if k - trend < top:
+        if k < trend:  # the first moments of a struck note decay fast: not a note-off
             continue
-        slope = min(float(lv[k] - lv[k - trend]) * window / trend, 0.0)
+        ref = max(k - trend, top)
+        slope = min(float(lv[k] - lv[ref]) * window / max(k - ref, 1), 0.0)
         if lv[k + window] - lv[k] - slope >= -drop_db:
             continue
         if lv[k + window : k + window + hold].max() < lv[k] - drop_db / 2:
