@@ -44,7 +44,7 @@ RELEASE_WINDOW_SECONDS = 0.1
 #: sax's note-off drops 5-7 dB in 50 ms and then rings on, which the rule above misses; a natural
 #: decay follows its trend, and a vibrato's dips come back up). Too eager to cut notes for encoding
 #: and for the articulation join, so used for the output only. Research log T23: note+offset F1
-#: 0.741 -> 0.795 (seed 0), 0.698 -> 0.769 (seed 2), raw pitch 0.933 -> 0.929 and 0.901 -> 0.883.
+#: 0.741 -> 0.813 (seed 0), 0.698 -> 0.792 (seed 2); raw pitch 0.933 -> 0.928, 0.901 -> 0.881.
 NOTE_OFF_DROP_DB = 4.0
 NOTE_OFF_WINDOW_SECONDS = 0.048
 NOTE_OFF_TREND_SECONDS = 0.064
