@@ -498,8 +498,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="shipped checkpoint name or file")
     ap.add_argument("--n-melodies", type=int, default=24)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--low", type=int, default=60, help="lowest MIDI pitch of the melodies")
-    ap.add_argument("--high", type=int, default=71, help="highest MIDI pitch of the melodies")
+    ap.add_argument("--low", type=int, default=None,
+                    help="lowest MIDI pitch of the melodies and of pYIN's search (default: 60; with --load-dev, "
+                         "the dev set's lowest written pitch)")
+    ap.add_argument("--high", type=int, default=None,
+                    help="highest MIDI pitch of the melodies and of pYIN's search (default: 71; with --load-dev, "
+                         "the dev set's highest written pitch)")
     ap.add_argument("--programs", default=",".join(map(str, DEFAULT_PROGRAMS)),
                     help="comma-separated GM programs (0-based), unseen in training")
     ap.add_argument("--sr", type=int, default=16000, help="sample rate of the rendered audio, Hz")
@@ -521,11 +525,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="also write the rendered dev set here (.npz), for --load-dev elsewhere")
     ap.add_argument("--load-dev", type=Path, default=None,
                     help="score the dev set in this .npz (from --save-dev) instead of rendering one; "
-                         "the options that shape the dev set are then ignored")
+                         "the options that shape the dev set are then ignored (--low/--high still set pYIN's range)")
     args = ap.parse_args(argv)
     if args.n_melodies < 1:
         ap.error(f"--n-melodies {args.n_melodies}: at least 1")
-    if not 0 <= args.low < args.high <= 127:
+    if args.load_dev is None:
+        args.low = 60 if args.low is None else args.low
+        args.high = 71 if args.high is None else args.high
+    if args.low is not None and args.high is not None and not 0 <= args.low < args.high <= 127:
         ap.error(f"--low {args.low} --high {args.high}: need 0 <= low < high <= 127")
     if args.sr < 8000:
         ap.error(f"--sr {args.sr}: at least 8000 Hz")
@@ -553,6 +560,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.load_dev is not None:
         dev, description = load_dev_set(args.load_dev)
         source = f"read from {args.load_dev}"
+        pitches = np.concatenate([m.reference.pitches for m in dev])
+        args.low = int(pitches.min()) if args.low is None else args.low
+        args.high = int(pitches.max()) if args.high is None else args.high
     else:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
