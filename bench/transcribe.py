@@ -167,7 +167,8 @@ def make_dev_set(
         if detune_cents or vibrato_cents:
             add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
                             vibrato_cents=vibrato_cents)
-        audio = degrade(render_midi(pm, sr=sr), sr, np.random.default_rng([seed, i]),
+        dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, sr=sr)
+        audio = degrade(dry, sr, np.random.default_rng([seed, i]),
                         noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
         # the reference is read back from the MIDI that was rendered
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])
@@ -176,6 +177,59 @@ def make_dev_set(
 
 
 MELODY_STYLES = {"free": random_melody, "song": song_melody}
+
+#: Instruments that are not in any SoundFont: numpy synthesisers, chosen with ``--programs``
+#: numbers above the GM range, to check that v3 is not tuned to TimGM6mb's samples.
+VOICES: dict[int, str] = {128: "Pluck (Karplus-Strong)", 129: "FM electric piano", 130: "Reed (additive)",
+                          131: "Bowed (sawtooth, vibrato)"}
+
+
+def render_voice(notes: Sequence[tuple[float, float, int, int]], voice: int, sr: int) -> np.ndarray:
+    """Mono float32 audio of ``notes`` (onset s, offset s, MIDI pitch, velocity) on a :data:`VOICES` synthesiser.
+
+    Each note rings on after its offset with the voice's own release (so a
+    note's tail can overlap the next one, as in a real instrument); the
+    result peaks at 0.9. Deterministic.
+    """
+    from scipy.signal import lfilter
+
+    end = max(offset for _, offset, _, _ in notes) + 1.0
+    out = np.zeros(int(end * sr) + 1)
+    rng = np.random.default_rng(voice)
+    for onset, offset, pitch, velocity in notes:
+        f0 = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+        held = offset - onset
+        gain = (velocity / 127.0) ** 1.5
+        release = {128: 0.08, 129: 0.15, 130: 0.06, 131: 0.12}[voice]
+        t = np.arange(int((held + 5 * release) * sr)) / sr
+        after = np.exp(-np.maximum(t - held, 0.0) / release)  # the release envelope after the note-off
+        if voice == 128:  # plucked string: a noise burst through a damped comb (Karplus-Strong)
+            period = max(round(sr / f0 - 0.5), 2)
+            burst = np.zeros(len(t))
+            burst[:period] = lfilter([1.0], [1.0, -0.5], rng.uniform(-1, 1, period))
+            a = np.zeros(period + 2)
+            a[0], a[period], a[period + 1] = 1.0, -0.498, -0.498
+            y = lfilter([1.0], a, burst)
+        elif voice == 129:  # FM electric piano: a decaying index, a tine partial at 14x
+            index = (1.0 + 2.0 * gain) * np.exp(-t / 0.4)
+            y = np.sin(2 * np.pi * f0 * t + index * np.sin(2 * np.pi * f0 * t))
+            y = (y + 0.3 * np.exp(-t / 0.05) * np.sin(2 * np.pi * 14 * f0 * t)) * np.exp(-t / 1.5)
+            y *= np.minimum(t / 0.003, 1.0)
+        else:  # reed or bowed: harmonics on a vibrato, an attack ramp, breath or bow noise
+            rate, depth, attack = (5.0, 12.0, 0.04) if voice == 130 else (6.0, 25.0, 0.09)
+            cents = depth * np.sin(2 * np.pi * rate * t) * np.clip((t - 0.15) / 0.2, 0.0, 1.0)
+            phase = 2 * np.pi * np.cumsum(f0 * 2.0 ** (cents / 1200.0)) / sr
+            y = np.zeros(len(t))
+            for k in range(1, int(0.45 * sr / f0) + 1):
+                weight = (1.0 if k % 2 else 0.15) / k if voice == 130 else 1.0 / k ** 1.2
+                y += weight * np.sin(k * phase)
+            y += 0.03 * lfilter([1.0], [1.0, -0.9], rng.standard_normal(len(t)))
+            y *= np.minimum(t / attack, 1.0)
+        start = int(onset * sr)
+        piece = gain * y * after
+        out[start : start + len(piece)] += piece[: len(out) - start]
+    return (0.9 * out / max(float(np.abs(out).max()), 1e-9)).astype(np.float32)
+
 
 #: MIDI pitch-bend units per semitone at the General MIDI default bend range (+-2 semitones).
 BEND_PER_SEMITONE = 4096
@@ -485,7 +539,7 @@ def format_per_program(per_program: dict[str, dict[str, dict[str, float]]]) -> s
     progs = list(per_program[systems[0]])
     lines = ["  ".join([f"{'program':<28}", f"{'melodies':>8}", *(f"{s + ' F1':>9}" for s in systems)])]
     for p in progs:
-        label = f"{p:>3} {pretty_midi.program_to_instrument_name(int(p))}"
+        label = f"{p:>3} {VOICES.get(int(p)) or pretty_midi.program_to_instrument_name(int(p))}"
         n = int(per_program[systems[0]][p]["n_melodies"])
         lines.append("  ".join([f"{label:<28}", f"{n:>8}",
                                 *(f"{per_program[s][p]['note_f1']:>9.3f}" for s in systems)]))
@@ -505,7 +559,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="highest MIDI pitch of the melodies and of pYIN's search (default: 71; with --load-dev, "
                          "the dev set's highest written pitch)")
     ap.add_argument("--programs", default=",".join(map(str, DEFAULT_PROGRAMS)),
-                    help="comma-separated GM programs (0-based), unseen in training")
+                    help="comma-separated GM programs (0-based), unseen in training; 128-131 are the bench's own "
+                         "synthesisers (pluck, FM electric piano, reed, bowed), in no SoundFont")
     ap.add_argument("--sr", type=int, default=16000, help="sample rate of the rendered audio, Hz")
     ap.add_argument("--device", default="cpu", help="device of the v3 model")
     ap.add_argument("--noise-snr", type=float, default=None,
@@ -540,8 +595,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.programs = tuple(int(p) for p in args.programs.split(","))
     except ValueError:
         ap.error(f"--programs {args.programs!r}: not a comma-separated list of integers")
-    if not args.programs or not all(0 <= p <= 127 for p in args.programs):
-        ap.error(f"--programs {args.programs}: GM programs are 0..127")
+    if not args.programs or not all(0 <= p <= 127 or p in VOICES for p in args.programs):
+        ap.error(f"--programs {args.programs}: GM programs are 0..127, the bench's own synthesisers "
+                 f"{', '.join(f'{k} ({v})' for k, v in VOICES.items())}")
     return args
 
 

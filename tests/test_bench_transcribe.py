@@ -89,6 +89,21 @@ def test_song_melody_keeps_to_its_scale_metre_and_range(bench: ModuleType) -> No
     assert bench.make_dev_set(1, seed=0, programs=(0,), seconds=(2.0, 3.0), style="song")[0].reference.pitches.size
 
 
+@pytest.mark.parametrize("voice", [128, 129])
+def test_voices_in_no_soundfont_play_the_bundled_melody_back(bench: ModuleType, voice: int) -> None:
+    # A Karplus-Strong pluck and an FM electric piano: every note comes back, none is added.
+    # Before research log T24 the pluck lost its first note (its level falls 9 dB within 0.1 s
+    # of the attack, which the release rule cut to nothing) and gained 9 from 0.01 dB ripples
+    # of its flux, which its near-zero typical flux made look like attacks.
+    import pretty_midi
+
+    notes = pretty_midi.PrettyMIDI(str(BENCH.parents[1] / "examples" / "melody.mid")).instruments[0].notes
+    rows = [(n.start, n.end, n.pitch, n.velocity) for n in notes]
+    got = Transcriber("insnotes").transcribe(bench.render_voice(rows, voice, 16000), 16000).notes
+    assert [n.pitch for n in got] == [n.pitch for n in notes]
+    assert all(abs(g.onset - n.start) <= 0.05 for g, n in zip(got, notes))
+
+
 def test_segment_notes_on_a_known_f0_track(bench: ModuleType) -> None:
     rate = 100.0  # frames per second
     midi = np.array([60.0] * 30 + [np.nan] * 2 + [60.2] * 20 + [62.0] * 3 + [64.1] * 40 + [np.nan] * 10)

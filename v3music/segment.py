@@ -56,6 +56,10 @@ NOTE_OFF_HOLD_SECONDS = 0.3
 #: on seed 1; melody model 0.725 -> 0.749.
 PITCH_MOVE_LEVEL_DB = 10.0
 MIN_SPLIT_FRAMES = 4
+#: ... and the split goes back to the strongest short-window flux of the SPLIT_REFINE_SECONDS
+#: before the frame where the new spectrum took over (research log T25: note F1 0.866 -> 0.930 on
+#: the bench's own synthesisers, 0.919 -> 0.928 on seed 0, 0.948 -> 0.969 on song seed 1).
+SPLIT_REFINE_SECONDS = 0.1
 #: A note that follows a note of the same pitch with no gap is a new note only if the level
 #: dips or rises at least MIN_ARTICULATION_DB where it starts (:func:`articulation_db`) or its
 #: onset flux (largest of its first 3 frames) is at least MIN_ATTACK_FLUX times the recording's
@@ -70,6 +74,11 @@ MIN_ATTACK_FLUX = 3.0
 #: Research log T22: note F1 0.906 -> 0.914 (seed 0), 0.916 -> 0.930 (seed 2), melody model
 #: 0.776 -> 0.800; no dev set worse (4, 5, 6, 8 and 10 measured).
 FLUX_ONSET_RATIO = 6.0
+#: The typical flux of :func:`relative_flux` is never taken below this (mean dB rise per bin): a
+#: clean synthetic decay has almost no flux between its attacks (90th percentile 0.0003 for a
+#: Karplus-Strong pluck), and 0.01 dB of numerical ripple must not look like an attack. TimGM6mb's
+#: renders lie far above it (0.023-0.87 on the bench's dev sets; research log T24).
+MIN_TYPICAL_FLUX = 0.02
 
 
 @dataclass
@@ -138,7 +147,8 @@ def articulation_db(level: np.ndarray, onsets: np.ndarray) -> np.ndarray:
 
 
 def relative_flux(flux: np.ndarray, sounding: np.ndarray) -> np.ndarray:
-    """Onset flux relative to the recording's typical flux: ``flux`` over its 90th percentile on the sounding frames.
+    """Onset flux relative to the recording's typical flux: ``flux`` over its 90th percentile on the sounding
+    frames (at least :data:`MIN_TYPICAL_FLUX`).
 
     Inside a held note the short-window flux flickers around 1 on this
     scale; a strike, a pluck or a tongued attack is many times that.
@@ -161,7 +171,7 @@ def relative_flux(flux: np.ndarray, sounding: np.ndarray) -> np.ndarray:
     [6.7, 1.0]
     """
     typical = float(np.percentile(flux[sounding], 90)) if sounding.any() else 0.0
-    return flux / max(typical, 1e-6)
+    return flux / max(typical, MIN_TYPICAL_FLUX)
 
 
 def _noise_floor(db: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
@@ -311,13 +321,15 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     return end
 
 
-def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, start: int, end: int, *,
-                          bins_per_semitone: float, min_frames: int, floor_db: float) -> list[int]:
+def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, flux: np.ndarray, start: int, end: int, *,
+                          bins_per_semitone: float, min_frames: int, floor_db: float, refine: int) -> list[int]:
     """Boundaries ``[start, ..., end]`` of the parts of note frames [start, end) whose
     spectrum stays within a semitone. Only the frames from the first to the last within
     :data:`PITCH_MOVE_LEVEL_DB` of the part's peak and :data:`NOISE_MARGIN_DB` above the
     recording's noise floor ``floor_db`` are judged, so neither a noisy lead-in nor the
-    release tail counts as a move."""
+    release tail counts as a move. The spectrum has moved only once the new note
+    dominates, so each boundary then goes back to the strongest short-window ``flux``
+    of the ``refine`` frames before it (where the new note rose)."""
     bounds = [start]
     while True:
         first = bounds[-1]
@@ -329,6 +341,8 @@ def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, start: int, e
         cut = head + steady_frames(features[:, head:judged], bins_per_semitone=bins_per_semitone)
         if cut >= judged or cut - first < min_frames or end - cut < min_frames:
             return bounds + [end]
+        lo = max(cut - refine, first + min_frames)
+        cut = lo + int(np.argmax(flux[lo : cut + 1]))
         bounds.append(cut)
 
 
@@ -422,6 +436,7 @@ def segment_notes(
     n_frames = len(level)
     release_window = max(round(RELEASE_WINDOW_SECONDS * fe.frame_rate), 1)
     split_frames = max(MIN_SPLIT_FRAMES, round(min_note_seconds * fe.frame_rate))
+    split_refine = max(round(SPLIT_REFINE_SECONDS * fe.frame_rate), 1)
     level_floor = float(_noise_floor(level[:, None])[0])
     note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
@@ -435,11 +450,15 @@ def segment_notes(
         first = s + int(np.argmax(seg))
         silent_after = np.flatnonzero(~active[first:nxt])
         end = first + int(silent_after[0]) if silent_after.size else nxt
-        end = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
-        if (end - s) / fe.frame_rate < min_note_seconds:
+        cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
+        # a note whose level falls that fast from its attack on is a struck or plucked note that
+        # decays quickly, not a release: keep it to its end rather than cut it to nothing
+        if (cut - s) / fe.frame_rate >= min_note_seconds:
+            end = cut
+        elif (end - s) / fe.frame_rate < min_note_seconds:
             continue
-        bounds = _split_at_pitch_moves(features, level, s, end, bins_per_semitone=fe.bins_per_octave / 12.0,
-                                       min_frames=split_frames, floor_db=level_floor)
+        bounds = _split_at_pitch_moves(features, level, short_flux, s, end, bins_per_semitone=fe.bins_per_octave / 12.0,
+                                       min_frames=split_frames, floor_db=level_floor, refine=split_refine)
         for first, last in itertools.pairwise(bounds):
             on.append(first)
             off.append(last)
