@@ -624,8 +624,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
                            reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato,
                            style=args.style)
-        description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, programs {','.join(map(str, args.programs))}, "
-                       f"seed {args.seed}, {args.sr} Hz, "
+        description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, "
+                       f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
                        f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "
                        f"detune up to {args.detune:g} cents, vibrato {args.vibrato:g} cents")

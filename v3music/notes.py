@@ -107,11 +107,11 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
 
     Examples
     --------
-    >>> z = np.zeros(3)
     >>> notes = EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 300]),
     ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 0.5]),
-    ...                      attack_flux=np.array([9.0, 1.0, 5.0]), note_offs=np.array([90, 180, 250]), fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
-    ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
+    ...                      attack_flux=np.array([9.0, 1.0, 5.0]),  # the third: a soft dip but a strike
+    ...                      note_offs=np.array([90, 180, 250]), fragments=np.zeros((3, 2, 1)),
+    ...                      codes=np.zeros(3, np.int64), quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
     >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
     >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.note_offs.tolist(), names.tolist()
     ([0, 200], [200, 300], [180, 250], [64, 64])
@@ -128,7 +128,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
                 peak[last] = max(peak[last], notes.peak_db[i])
                 continue
         keep.append(i)
-    joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak).select(np.asarray(keep, dtype=np.int64))
+    joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak)
+    joined = joined.select(np.asarray(keep, dtype=np.int64))
     return joined, names[keep]
 
 
@@ -223,8 +224,9 @@ class NoteEncoder:
         if len(on) == 0:
             dc, ds = model.config.content_dim, model.config.style_dim
             return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep], found.attack_flux[keep],
-                                found.note_offs[keep].astype(np.int64), np.zeros((0, *model.fragment_shape), np.float32),
-                                np.zeros(0, np.int64), np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
+                                found.note_offs[keep].astype(np.int64),
+                                np.zeros((0, *model.fragment_shape), np.float32), np.zeros(0, np.int64),
+                                np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
                                durations=(off - on) / fe.frame_rate)

@@ -264,10 +264,10 @@ class Transcriber:
 
     def _window_notes(self, mono: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int, float]]:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
-        samples of ``mono`` (the offset where the note is heard to end,
-        :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB. Unnamed atoms are dropped; a note
-        that continues the previous one at the same pitch with no articulation
-        (:func:`v3music.notes.join_unarticulated`) is joined to it."""
+        samples of ``mono`` (the offset is where the note is heard to end,
+        :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB.
+        Unnamed atoms are dropped; a note that continues the previous one at the same
+        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it."""
         found = self.notes.encode(mono, start=start, stop=stop)
         pitches = self.notes.name_notes(found, context=self.pitch_context)
         found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
