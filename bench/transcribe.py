@@ -11,7 +11,9 @@ Run from the repository root::
    (70-160 BPM, eighth to whole notes, phrases with one articulation each,
    steps and leaps in a major or minor scale). Each is rendered with one General MIDI program
    that the shipped model never heard (``--programs``, cycled over the
-   melodies) through midirenderer and the TimGM6mb SoundFont. The reference
+   melodies) through midirenderer and the TimGM6mb SoundFont; programs
+   128-131 are instead the bench's own synthesisers (:data:`VOICES`,
+   :func:`render_voice`), which no SoundFont holds. The reference
    notes are the rendered MIDI's (onset, note-off, written pitch).
 2. **Systems**, in one process on the same audio: ``v3``
    (:class:`v3music.transcribe.Transcriber`) and ``pyin``, the baseline defined
