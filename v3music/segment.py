@@ -309,7 +309,7 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
-    for k in np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top:
+    for k in (np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top).tolist():
         if k < trend:  # the first moments of a struck note decay fast: not a note-off
             continue
         ref = max(k - trend, top)
@@ -317,7 +317,7 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         if lv[k + window] - lv[k] - slope >= -drop_db:
             continue
         if lv[k + window : k + window + hold].max() < lv[k] - drop_db / 2:
-            return max(start + int(k), start + 1)
+            return max(start + k, start + 1)
     return end
 
 
