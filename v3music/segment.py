@@ -373,9 +373,11 @@ def segment_notes(
     at the next onset, where the level falls ``silence_db`` below the
     recording's loudest frame, or where its release begins: the level falling
     more than :data:`RELEASE_DROP_DB` within :data:`RELEASE_WINDOW_SECONDS`
-    after the note's loudest frame, whichever comes first. A note whose
-    spectrum then moves by a semitone or more (a legato change of pitch with
-    no onset) is split there. Each part also gets the frame where it is
+    after the note's loudest frame, whichever comes first (unless that would
+    leave less than ``min_note_seconds``: a struck note that decays fast is
+    kept to its end). A note whose spectrum then moves by a semitone or more
+    (a legato change of pitch with no onset) is split where the new note rose
+    (:data:`SPLIT_REFINE_SECONDS`). Each part also gets the frame where it is
     heard to end (:attr:`Segments.note_offs`), for output only.
 
     Parameters
