@@ -184,6 +184,8 @@ MELODY_STYLES = {"free": random_melody, "song": song_melody}
 #: numbers above the GM range, to check that v3 is not tuned to TimGM6mb's samples.
 VOICES: dict[int, str] = {128: "Pluck (Karplus-Strong)", 129: "FM electric piano", 130: "Reed (additive)",
                           131: "Bowed (sawtooth, vibrato)"}
+#: Time constant (s) of each voice's exponential release after a note-off.
+VOICE_RELEASE_SECONDS: dict[int, float] = {128: 0.08, 129: 0.15, 130: 0.06, 131: 0.12}
 
 
 def render_voice(notes: Sequence[tuple[float, float, int, int]], voice: int, sr: int) -> np.ndarray:
@@ -202,7 +204,7 @@ def render_voice(notes: Sequence[tuple[float, float, int, int]], voice: int, sr:
         f0 = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
         held = offset - onset
         gain = (velocity / 127.0) ** 1.5
-        release = {128: 0.08, 129: 0.15, 130: 0.06, 131: 0.12}[voice]
+        release = VOICE_RELEASE_SECONDS[voice]
         t = np.arange(int((held + 5 * release) * sr)) / sr
         after = np.exp(-np.maximum(t - held, 0.0) / release)  # the release envelope after the note-off
         if voice == 128:  # plucked string: a noise burst through a damped comb (Karplus-Strong)
