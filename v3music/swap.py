@@ -16,9 +16,13 @@ the note of ``b`` nearest in pitch (the difference of the two notes' names, each
 within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
 for notes without a name, the shift that best aligns their log-CQT spectra,
 :func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
-places it at the note's onset with ``a``'s relative dynamics. Attack, noise
-and decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note
-detector misses are left out.
+places it at the note's onset with ``a``'s relative dynamics (each note's
+peak level minus the mean of its recording's, in dB, so that ``a``'s notes keep
+their differences around ``b``'s mean level). Notes are the transcriber's: parts
+of a held note that the detector cut where only its spectrum flickered are
+joined first (:func:`v3music.notes.join_unarticulated`). Attack, noise and
+decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note detector
+misses are left out.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from v3.fileio import atomic_write
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
 from .intervals import note_transpositions, steady_frames
-from .notes import EncodedNotes
+from .notes import EncodedNotes, join_unarticulated
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
 __all__ = [
@@ -191,8 +195,8 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     # semitones, so a bonus below 1 only breaks ties.
     lengths = (ends_b - starts_b).astype(np.float64)
     choice = np.argmin(np.abs(semitones) - 0.5 * lengths[None] / (lengths.max() + 1.0), axis=1)
-    level_a = notes_a.peak_db - np.median(notes_a.peak_db)
-    level_b = notes_b.peak_db - np.median(notes_b.peak_db)
+    level_a = notes_a.peak_db - np.mean(notes_a.peak_db)
+    level_b = notes_b.peak_db - np.mean(notes_b.peak_db)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
@@ -274,10 +278,12 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     sr_a = round(sr)
     if method == "sample":
         rate_out = out_sr or sr_a
+        # a held note that the detector cut where its spectrum flickered is played once, as transcribed
+        notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length)
+        notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length)
         out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
                            hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
-                           bins_per_semitone=fe.bins_per_octave / 12.0,
-                           names_a=tm.notes.name_notes(notes_a), names_b=tm.notes.name_notes(notes_b))
+                           bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b)
         length = round(len(mono_a) * rate_out / sr_a)
         return _limit_peak(np.pad(out[:length], (0, max(0, length - len(out)))))
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
