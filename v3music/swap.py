@@ -12,7 +12,8 @@ Fourier transform of ``a`` at ``a``'s own sample rate, then applied as a gain
 the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
-the note of ``b`` nearest in pitch (the difference of the two notes' names, each named
+the note of ``b`` that needs the least transposition and time stretching
+(:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
 within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
 for notes without a name, the shift that best aligns their log-CQT spectra,
 :func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
@@ -58,6 +59,7 @@ N_FFT_SECONDS = 0.064  # STFT window of the resynthesis (64 ms)
 MAX_GAIN_DB = 30.0  # largest boost or cut applied to one time-frequency cell
 RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time after its offset
 MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note of a and the note of b it plays
+STRETCH_COST = 1.0  # "sample": stretching a note of b to twice its length costs as much as one semitone of shift
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
@@ -166,6 +168,43 @@ def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.n
     return notes.onsets, np.maximum(ends, notes.onsets + 1)
 
 
+def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, *,
+                  stretch_cost: float = STRETCH_COST) -> np.ndarray:
+    """For each note of ``a``, the index of the note of ``b`` that plays it.
+
+    The cost of a pairing is the transposition it needs (semitones, absolute)
+    plus ``stretch_cost`` per doubling of length that time stretching would
+    add (``b``'s note shorter than the span it must fill), minus a bonus of up
+    to half a semitone for ``b``'s longer notes; the cheapest wins.
+
+    Parameters
+    ----------
+    semitones : ndarray[Na, Nb]
+        Transposition from each note of ``b`` to each note of ``a``.
+    lengths_b : ndarray[Nb]
+        Length of each note of ``b`` (any unit, the same as ``needs_a``).
+    needs_a : ndarray[Na]
+        Length each note of ``a`` must fill.
+
+    Returns
+    -------
+    ndarray[Na] (int)
+
+    Examples
+    --------
+    >>> shifts = np.array([[0.0, 1.0]])  # b's first note has a's pitch, its second is a semitone off
+    >>> _choose_notes(shifts, np.array([100, 400]), np.array([400])).tolist()  # 4x stretch vs 1 semitone
+    [1]
+    >>> _choose_notes(shifts, np.array([300, 400]), np.array([400])).tolist()
+    [0]
+    """
+    lengths = np.asarray(lengths_b, dtype=np.float64)
+    needs = np.asarray(needs_a, dtype=np.float64)
+    stretch = np.maximum(0.0, np.log2(needs[:, None] / np.maximum(lengths[None], 1.0)))
+    cost = np.abs(semitones) + stretch_cost * stretch - 0.5 * lengths[None] / (lengths.max() + 1.0)
+    return np.argmin(cost, axis=1)
+
+
 def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
                  model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float,
                  names_a: np.ndarray, names_b: np.ndarray) -> np.ndarray:
@@ -191,10 +230,7 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     by_name = (names_a[:, None] - names_b[None]).astype(np.float64)
     named = (names_a[:, None] >= 0) & (names_b[None] >= 0) & (np.abs(by_name) <= MAX_TRANSPOSITION)
     semitones = np.where(named, by_name, semitones)
-    # nearest in pitch; among equals the longest note (less stretching). Shifts are whole
-    # semitones, so a bonus below 1 only breaks ties.
-    lengths = (ends_b - starts_b).astype(np.float64)
-    choice = np.argmin(np.abs(semitones) - 0.5 * lengths[None] / (lengths.max() + 1.0), axis=1)
+    choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a)
     level_a = notes_a.peak_db - np.mean(notes_a.peak_db)
     level_b = notes_b.peak_db - np.mean(notes_b.peak_db)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
@@ -211,7 +247,10 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         if need <= 0 or len(piece) == 0:
             continue
         if len(piece) < need and len(piece) > 2048:
+            power = float(np.mean(piece**2))
             piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
+            # the phase vocoder loses about 1 dB on harmonic tones; a stretch should keep the level
+            piece *= np.sqrt(power / max(float(np.mean(piece**2)), 1e-20))
         piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
         piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
         gain = 10.0 ** ((level_a[i] - level_b[j]) / 20.0)
