@@ -18,8 +18,8 @@ within its own recording by a vote of codebook atoms, :func:`v3music.intervals.c
 for notes without a name, the shift that best aligns their log-CQT spectra,
 :func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
 places it at the note's onset with ``a``'s relative dynamics (each note's
-peak level minus the mean of its recording's, in dB, so that ``a``'s notes keep
-their differences around ``b``'s mean level). Notes are the transcriber's: parts
+peak level relative to its recording's mean note power, in dB, so that ``a``'s
+notes keep their differences around ``b``'s level, :func:`_mean_level`). Notes are the transcriber's: parts
 of a held note that the detector cut where only its spectrum flickered are
 joined first (:func:`v3music.notes.join_unarticulated`). Attack, noise and
 decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note detector
@@ -168,6 +168,20 @@ def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.n
     return notes.onsets, np.maximum(ends, notes.onsets + 1)
 
 
+def _mean_level(peak_db: np.ndarray) -> float:
+    """Level of a recording's notes: the mean of their peak powers, in dB.
+
+    A power mean follows the loud notes, so a few faint notes (the detector's
+    ghosts in a release) barely move it, unlike a mean of the dB values.
+
+    Examples
+    --------
+    >>> round(_mean_level(np.array([20.0, 20.0, -20.0])), 2)  # two notes at 20 dB and a ghost
+    18.24
+    """
+    return float(10.0 * np.log10(np.mean(10.0 ** (np.asarray(peak_db, dtype=np.float64) / 10.0))))
+
+
 def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, *,
                   stretch_cost: float = STRETCH_COST) -> np.ndarray:
     """For each note of ``a``, the index of the note of ``b`` that plays it.
@@ -231,8 +245,8 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     named = (names_a[:, None] >= 0) & (names_b[None] >= 0) & (np.abs(by_name) <= MAX_TRANSPOSITION)
     semitones = np.where(named, by_name, semitones)
     choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a)
-    level_a = notes_a.peak_db - np.mean(notes_a.peak_db)
-    level_b = notes_b.peak_db - np.mean(notes_b.peak_db)
+    level_a = notes_a.peak_db - _mean_level(notes_a.peak_db)
+    level_b = notes_b.peak_db - _mean_level(notes_b.peak_db)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
