@@ -60,6 +60,7 @@ MAX_GAIN_DB = 30.0  # largest boost or cut applied to one time-frequency cell
 RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time after its offset
 MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note of a and the note of b it plays
 STRETCH_COST = 1.0  # "sample": stretching a note of b to twice its length costs as much as one semitone of shift
+LEVEL_COST = 1.0  # "sample": and so do 10 dB between the relative levels of a's note and b's
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
@@ -182,14 +183,17 @@ def _mean_level(peak_db: np.ndarray) -> float:
     return float(10.0 * np.log10(np.mean(10.0 ** (np.asarray(peak_db, dtype=np.float64) / 10.0))))
 
 
-def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, *,
-                  stretch_cost: float = STRETCH_COST) -> np.ndarray:
+def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, levels_b: np.ndarray,
+                  levels_a: np.ndarray, *, stretch_cost: float = STRETCH_COST,
+                  level_cost: float = LEVEL_COST) -> np.ndarray:
     """For each note of ``a``, the index of the note of ``b`` that plays it.
 
     The cost of a pairing is the transposition it needs (semitones, absolute)
     plus ``stretch_cost`` per doubling of length that time stretching would
-    add (``b``'s note shorter than the span it must fill), minus a bonus of up
-    to half a semitone for ``b``'s longer notes; the cheapest wins.
+    add (``b``'s note shorter than the span it must fill) plus ``level_cost``
+    per 10 dB between the two notes' relative levels (a note played softer
+    or harder also sounds darker or brighter), minus a bonus of up to half a
+    semitone for ``b``'s longer notes; the cheapest wins.
 
     Parameters
     ----------
@@ -199,6 +203,8 @@ def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndar
         Length of each note of ``b`` (any unit, the same as ``needs_a``).
     needs_a : ndarray[Na]
         Length each note of ``a`` must fill.
+    levels_b, levels_a : ndarray[Nb], ndarray[Na]
+        Each note's level relative to its recording's (dB, :func:`_mean_level`).
 
     Returns
     -------
@@ -207,15 +213,18 @@ def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndar
     Examples
     --------
     >>> shifts = np.array([[0.0, 1.0]])  # b's first note has a's pitch, its second is a semitone off
-    >>> _choose_notes(shifts, np.array([100, 400]), np.array([400])).tolist()  # 4x stretch vs 1 semitone
+    >>> same = np.zeros(2), np.zeros(1)  # all notes equally loud
+    >>> _choose_notes(shifts, np.array([100, 400]), np.array([400]), *same).tolist()  # 4x stretch vs 1 semitone
     [1]
-    >>> _choose_notes(shifts, np.array([300, 400]), np.array([400])).tolist()
+    >>> _choose_notes(shifts, np.array([300, 400]), np.array([400]), *same).tolist()
     [0]
     """
     lengths = np.asarray(lengths_b, dtype=np.float64)
     needs = np.asarray(needs_a, dtype=np.float64)
     stretch = np.maximum(0.0, np.log2(needs[:, None] / np.maximum(lengths[None], 1.0)))
-    cost = np.abs(semitones) + stretch_cost * stretch - 0.5 * lengths[None] / (lengths.max() + 1.0)
+    loudness = np.abs(np.asarray(levels_a)[:, None] - np.asarray(levels_b)[None]) / 10.0
+    cost = (np.abs(semitones) + stretch_cost * stretch + level_cost * loudness
+            - 0.5 * lengths[None] / (lengths.max() + 1.0))
     return np.argmin(cost, axis=1)
 
 
@@ -244,9 +253,9 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     by_name = (names_a[:, None] - names_b[None]).astype(np.float64)
     named = (names_a[:, None] >= 0) & (names_b[None] >= 0) & (np.abs(by_name) <= MAX_TRANSPOSITION)
     semitones = np.where(named, by_name, semitones)
-    choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a)
     level_a = notes_a.peak_db - _mean_level(notes_a.peak_db)
     level_b = notes_b.peak_db - _mean_level(notes_b.peak_db)
+    choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a, level_b, level_a)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
