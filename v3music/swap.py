@@ -12,16 +12,17 @@ Fourier transform of ``a`` at ``a``'s own sample rate, then applied as a gain
 the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
-the note of ``b`` that needs the least transposition and time stretching
-(:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
+the note of ``b`` that needs the least transposition, time stretching and
+change of loudness (:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
 within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
 for notes without a name, the shift that best aligns their log-CQT spectra,
 :func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
 places it at the note's onset with ``a``'s relative dynamics (each note's
-peak level relative to its recording's mean note power, in dB, so that ``a``'s
-notes keep their differences around ``b``'s level, :func:`_mean_level`). Notes are the transcriber's: parts
-of a held note that the detector cut where only its spectrum flickered are
-joined first (:func:`v3music.notes.join_unarticulated`). Attack, noise and
+peak level relative to its recording's mean note power, in dB, so that
+``a``'s notes keep their differences around ``b``'s level,
+:func:`_mean_level`). Notes are the transcriber's: parts of a held note that
+the detector cut where only its spectrum flickered are joined first
+(:func:`v3music.notes.join_unarticulated`). Attack, noise and
 decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note detector
 misses are left out.
 """
