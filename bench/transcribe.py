@@ -550,9 +550,15 @@ def format_per_program(per_program: dict[str, dict[str, dict[str, float]]]) -> s
     return "\n".join(lines)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Prints each option's default, except ``None`` (whose help says what happens instead)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_HelpFormatter)
     ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="shipped checkpoint name or file")
     ap.add_argument("--n-melodies", type=int, default=24)
     ap.add_argument("--seed", type=int, default=0)

@@ -197,3 +197,12 @@ def test_detune_and_vibrato_bend_the_pitch_but_keep_the_reference(bench: ModuleT
     cents = np.array([b.pitch for b in pm.instruments[0].pitch_bends]) / bench.BEND_PER_SEMITONE * 100
     assert len(cents) > 90 and np.abs(cents).max() <= 70.0 + 0.1  # offset <= 40, depth 30
     assert cents.max() - cents.min() == pytest.approx(60.0, abs=2.0)  # the vibrato's full swing
+
+
+def test_help_prints_real_defaults_only(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    # --low/--high default to None and say in their help what they mean; "(default: None)" would mislead
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text
+    assert "--n-melodies N_MELODIES" in text and "(default: 60; with --load-dev" in text
