@@ -35,6 +35,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -172,10 +173,24 @@ def make_dev_set(
         dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, sr=sr)
         audio = degrade(dry, sr, np.random.default_rng([seed, i]),
                         noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
-        # the reference is read back from the MIDI that was rendered
-        ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes])
+        # the reference is read back from the MIDI that was rendered, less the notes the
+        # SoundFont has no sound for (no system can hear those)
+        ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes
+                                  if program in VOICES or sounds(program, n.pitch)])
         dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
     return dev
+
+
+@functools.cache
+def sounds(program: int, pitch: int) -> bool:
+    """Whether the default SoundFont plays MIDI ``pitch`` on GM ``program`` at all.
+
+    A lone 0.4 s note at velocity 100 is rendered; a peak under -80 dBFS
+    counts as silence. TimGM6mb, for one, has no sample for the alto sax's E4
+    (program 65, pitch 64), so a melody's E4 there is not in the audio.
+    """
+    audio = render_midi(melody_midi([(0.0, 0.4, int(pitch), 100)], int(program)), sr=16000)
+    return bool(audio.size) and float(np.abs(audio).max()) >= 1e-4
 
 
 MELODY_STYLES = {"free": random_melody, "song": song_melody}

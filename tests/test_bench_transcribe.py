@@ -206,3 +206,12 @@ def test_help_prints_real_defaults_only(bench: ModuleType, capsys: pytest.Captur
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: None)" not in text
     assert "--n-melodies N_MELODIES" in text and "(default: 60; with --load-dev" in text
+
+
+def test_reference_leaves_out_notes_the_soundfont_does_not_play(bench: ModuleType) -> None:
+    # TimGM6mb has no alto sax E4: the render is silent there, so no system can hear that note
+    assert not bench.sounds(65, 64)
+    assert bench.sounds(65, 65) and bench.sounds(0, 64)
+    dev = bench.make_dev_set(6, seed=0, programs=(65,), seconds=(6.0, 8.0))
+    pitches = np.concatenate([m.reference.pitches for m in dev])
+    assert 64 not in pitches and len(set(pitches.tolist())) >= 8
