@@ -238,6 +238,21 @@ def test_a_legato_change_of_pitch_with_no_onset_starts_a_new_note(transcriber: T
     assert abs(got[1].onset - 1.5) <= 0.05 and got[0].offset == got[1].onset
 
 
+def test_a_soft_legato_note_after_a_loud_one_is_not_taken_for_its_release(transcriber: Transcriber) -> None:
+    # violin, an excerpt of the bench's seed-2 dev set: a loud F#4 (velocity 120) slurs into a D4 at
+    # velocity 51, 15 dB softer: the F#4's release cut ended it, and before T27 the 2 s D4,
+    # whose level then stays flat, was taken for the F#4's tail and dropped
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=40)
+    inst.notes.extend(pretty_midi.Note(velocity=v, pitch=p, start=a, end=b) for a, b, p, v in
+                      [(0.27, 0.53, 68, 55), (0.62, 1.29, 65, 70), (1.36, 1.56, 65, 61), (1.56, 1.77, 66, 120),
+                       (1.77, 3.74, 62, 51), (3.85, 3.98, 65, 123)])
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [68, 65, 65, 66, 62, 65]
+    assert abs(got[4].onset - 1.77) <= 0.05 and got[4].offset > 3.0
+
+
 def test_a_held_note_whose_spectrum_flickers_stays_one_note(transcriber: Transcriber) -> None:
     # TimGM6mb's flute: the level of a held G4 stays within 2 dB, but its spectrum changes
     # every 0.2-0.4 s, and each change is an onset; before the articulation rule: 9 notes
