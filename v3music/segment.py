@@ -415,7 +415,8 @@ def segment_notes(
     leave less than ``min_note_seconds``: a struck note that decays fast is
     kept to its end). Where the level after such a release settles instead of
     decaying, a soft note was played legato: a note with no attack starts
-    there (:func:`_note_in_tail`, :data:`TAIL_FLAT_DB`). A note whose spectrum then moves by a semitone or more
+    there (:func:`_note_in_tail`, :data:`TAIL_FLAT_DB`). A note whose
+    spectrum then moves by a semitone or more
     (a legato change of pitch with no onset) is split where the new note rose
     (:data:`SPLIT_REFINE_SECONDS`). Each part also gets the frame where it is
     heard to end (:attr:`Segments.note_offs`), for output only.
