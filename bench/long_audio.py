@@ -57,15 +57,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--commands", default="transcribe,timbre-embed",
-                        help="comma-separated v3 commands to measure (default: transcribe,timbre-embed)")
+                        help="comma-separated v3 commands to measure (default: transcribe,timbre-embed; "
+                             "transcribe-plot is v3 transcribe with --plot)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "long.wav"
         seconds = write_long_wav(wav, args.minutes)
         print(f"audio: {seconds / 60:.1f} min, 44.1 kHz stereo 16-bit WAV ({wav.stat().st_size / 1e6:.0f} MB)")
-        outputs = {"transcribe": "long.mid", "timbre-embed": "long.npy"}
+        outputs = {"transcribe": "long.mid", "timbre-embed": "long.npy", "transcribe-plot": "long.mid"}
         for command in args.commands.split(","):
-            stdout, peak, wall = run_measured([command, str(wav), "-o", str(Path(folder) / outputs[command])])
+            extra = ["--plot", str(Path(folder) / "long.png")] if command == "transcribe-plot" else []
+            name = command.removesuffix("-plot")
+            stdout, peak, wall = run_measured([name, str(wav), "-o", str(Path(folder) / outputs[command]), *extra])
             print(f"v3 {command}: {stdout}")
             print(f"  peak RSS: {peak:.0f} MiB; wall time {wall:.1f} s "
                   f"({seconds / wall:.0f}x real time, including start-up and model load)")

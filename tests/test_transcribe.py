@@ -186,6 +186,40 @@ def test_windowed_reading_gives_the_same_notes(oboe, monkeypatch) -> None:
     assert max(abs(a.onset - b.onset) for a, b in zip(windowed.notes, whole.notes)) < 0.05
 
 
+def test_plot_of_a_long_recording_is_pooled_window_by_window(transcriber: Transcriber, oboe, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    # --plot reads the file in windows and averages the log-CQT in time to at most
+    # MAX_PLOT_COLUMNS columns, so the picture of an hour takes bounded memory; here windows
+    # of 1 s and 40 columns stand in for 2 min and 4000
+    import sys
+
+    import v3music.plots
+    from v3music.frontend import log_cqt
+
+    vt = sys.modules["v3music.transcribe"]  # the package's attribute of that name is the function
+
+    y, path = oboe
+    seen: dict = {}
+
+    def capture(features, frontend, notes, out, *, title, frame_rate):
+        seen.update(features=features, frame_rate=frame_rate)
+        return Path(out)
+
+    monkeypatch.setattr(v3music.plots, "plot_piano_roll", capture)
+    monkeypatch.setattr(vt, "MAX_PLOT_COLUMNS", 40)
+    monkeypatch.setattr(vt, "WINDOW_SECONDS", 1.0)
+    monkeypatch.setattr(vt, "CONTEXT_SECONDS", 0.5)
+    transcriber.plot_file(path, transcriber.transcribe(y, 16000), tmp_path / "roll.png")
+    fe = transcriber.config.frontend()
+    whole = log_cqt(y, fe)
+    step = -(-whole.shape[1] // 40)
+    got = seen["features"]
+    assert got.shape == (fe.n_bins, -(-whole.shape[1] // step)) and got.shape[1] <= 40
+    assert seen["frame_rate"] == pytest.approx(fe.frame_rate / step)
+    pooled = whole[:, : whole.shape[1] // step * step].reshape(fe.n_bins, -1, step).mean(axis=2)
+    assert np.median(np.abs(got[:, : pooled.shape[1]] - pooled)) < 0.05
+
+
 def test_missing_plot_folder_fails_before_any_output(tmp_path) -> None:
     from click.testing import CliRunner
     from v3_cli.main import cli

@@ -18,7 +18,7 @@ __all__ = ["plot_piano_roll", "plot_spectrograms"]
 
 
 def plot_piano_roll(features: np.ndarray, frontend: FrontEndConfig, notes: list[Note], path: Path | str,
-                    *, title: str = "Transcription") -> Path:
+                    *, title: str = "Transcription", frame_rate: float | None = None) -> Path:
     """Draw the notes as boxes over the log-CQT spectrogram and save a PNG (atomically).
 
     Parameters
@@ -31,12 +31,15 @@ def plot_piano_roll(features: np.ndarray, frontend: FrontEndConfig, notes: list[
         Transcribed notes (onset/offset in seconds, MIDI pitch).
     path : path
         Output PNG.
+    frame_rate : float, optional
+        Columns of ``features`` per second, if not the front end's (a
+        spectrogram pooled in time).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    duration = features.shape[1] / frontend.frame_rate
+    duration = features.shape[1] / (frontend.frame_rate if frame_rate is None else frame_rate)
     lo = frontend.fmin_midi
     hi = lo + frontend.n_bins * 12 / frontend.bins_per_octave
     fig = Figure(figsize=(max(6.0, min(20.0, duration * 0.8)), 4.5), layout="constrained")

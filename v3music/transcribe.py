@@ -27,7 +27,7 @@ from v3.errors import InputError
 from v3.fileio import atomic_write
 
 from .adapter import MusicConfig
-from .audio import AudioWindows, check_audio, load_audio
+from .audio import AudioWindows, check_audio
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
 from .notes import NoteEncoder, join_unarticulated
@@ -157,6 +157,11 @@ class Transcription:
                     w.writerow([f"{n.onset:.4f}", f"{n.offset:.4f}", n.pitch,
                                 librosa.midi_to_note(n.pitch, unicode=False), n.velocity])
         return atomic_write(Path(path), write)
+
+
+#: ``--plot`` averages the log-CQT in time down to at most this many columns, so a long
+#: recording's picture takes bounded memory (the figure is at most 2000 pixels wide).
+MAX_PLOT_COLUMNS = 4000
 
 
 def _window_lengths(sr: int) -> tuple[int, int]:
@@ -331,6 +336,10 @@ class Transcriber:
     def plot_file(self, path: Path | str, result: Transcription, out: Path | str) -> Path:
         """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG).
 
+        The file is read in windows, as :meth:`transcribe_file` reads it, and
+        the log-CQT is averaged in time to at most :data:`MAX_PLOT_COLUMNS`
+        columns, so a long recording's picture takes bounded memory.
+
         Returns
         -------
         Path
@@ -351,8 +360,26 @@ class Transcriber:
         from .plots import plot_piano_roll
 
         fe = self.config.frontend()
-        features = log_cqt(load_audio(path, sr=self.sample_rate), fe)
-        return plot_piano_roll(features, fe, result.notes, out, title=Path(path).name)
+        core, pad = _window_lengths(self.sample_rate)
+        reader = AudioWindows(path, sr=self.sample_rate, core=core, pad=pad)
+        n_frames = 1 + reader.n_samples // fe.hop_length
+        step = max(1, -(-n_frames // MAX_PLOT_COLUMNS))  # frames averaged into one column
+        columns: list[np.ndarray] = []
+        pending = np.zeros((fe.n_bins, 0), np.float32)  # frames not yet pooled
+        for offset, audio, start, stop in reader:
+            first, last = (offset + start) // fe.hop_length, (offset + stop) // fe.hop_length
+            if offset + stop >= reader.n_samples:
+                last = n_frames
+            features = log_cqt(audio, fe)
+            lo = first - offset // fe.hop_length
+            pending = np.concatenate([pending, features[:, lo : lo + last - first]], axis=1)
+            whole = pending.shape[1] // step * step
+            columns.append(pending[:, :whole].reshape(fe.n_bins, -1, step).mean(axis=2))
+            pending = pending[:, whole:]
+        if pending.shape[1]:
+            columns.append(pending.mean(axis=1, keepdims=True))
+        return plot_piano_roll(np.concatenate(columns, axis=1), fe, result.notes, out, title=Path(path).name,
+                               frame_rate=fe.frame_rate / step)
 
     def transcribe_file_to_file(self, path: Path | str, out: Path | str, *, program: int = 0,
                                 tempo: float = 120.0, notes_csv: Path | str | None = None) -> Transcription:
