@@ -9,6 +9,30 @@ import click
 from .errors import V3ClickError, check_output_path, reports_errors
 
 
+class MidiPitch(click.ParamType):
+    """A MIDI note number (``36``) or a note name (``C2``, ``F#4``, ``Bb3``)."""
+
+    name = "PITCH"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            try:
+                number = int(text)
+            except ValueError:
+                import librosa
+
+                try:
+                    number = int(librosa.note_to_midi(text))
+                except Exception:  # librosa raises ParameterError (and others) for a bad name
+                    self.fail(f"{value!r} is neither a MIDI number nor a note name such as C2 or F#4", param, ctx)
+        if not 0 <= number <= 127:
+            self.fail(f"{value!r} is MIDI {number}, outside 0-127", param, ctx)
+        return number
+
+
 def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> list[Path]:
     """Where each input's MIDI goes (see the command's help)."""
     if len(inputs) == 1:
@@ -47,6 +71,10 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
 @click.option("--pitch-context", type=click.IntRange(min=0), default=16, show_default=True,
               help="Each note's pitch is a vote of its own code and of this many notes on each side, "
                    "moved by the interval their spectra show; 0: every note named by its own code alone.")
+@click.option("--lowest", type=MidiPitch(), default="C2", show_default=True,
+              help="Lowest pitch a note may be named (MIDI number or note name).")
+@click.option("--highest", type=MidiPitch(), default="C6", show_default=True,
+              help="Highest pitch a note may be named.")
 @click.option("--tempo", type=click.FloatRange(1.0, 1000.0), default=120.0, show_default=True,
               help="Tempo (BPM) written into the MIDI file; note times stay in seconds.")
 @click.option("--program", type=click.IntRange(0, 127), default=0, show_default=True,
@@ -59,20 +87,24 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @reports_errors
 def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: str, onset_sensitivity: float,
-                       min_note: float, pitch_context: int, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
+                       min_note: float, pitch_context: int, lowest: int, highest: int, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
                        device: str, overwrite: bool) -> None:
     """Transcribe monophonic audio to MIDI with the pitch codes of a V3 model.
 
     Reads WAV, FLAC, OGG or MP3 at any sample rate, mono or stereo. Long files
     are read in blocks. Silent input gives a valid empty MIDI file and a warning.
 
-    Note: the default `insnotes` model knows the 12 pitches C4-B4 only;
-    `--checkpoint melody` covers MIDI 36-84 (C2-C6), less accurately within C4-B4.
+    Pitches: the default `insnotes` model's codebook holds the 12 pitch
+    classes of C4-B4; notes in other octaves are named by octave search (the
+    note's spectrum moved by whole octaves; the move the model reconstructs
+    best gives the octave), within --lowest..--highest (default C2-C6).
 
     Example: v3 transcribe song.wav -o song.mid --plot roll.png
     """
     from v3music.transcribe import Transcriber
 
+    if lowest > highest:
+        raise V3ClickError(f"--lowest {lowest} is above --highest {highest}")
     if len(inputs) > 1 and (notes_csv or plot):
         raise V3ClickError("--notes and --plot take one input at a time")
     targets = _outputs(inputs, out, overwrite)
@@ -80,7 +112,8 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
         if extra is not None:
             check_output_path(extra, overwrite)
     transcriber = Transcriber(checkpoint, device=device, onset_sensitivity=onset_sensitivity,
-                              min_note_seconds=min_note, pitch_context=pitch_context)
+                              min_note_seconds=min_note, pitch_context=pitch_context,
+                              pitch_range=(lowest, highest))
     if len(inputs) > 1:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm

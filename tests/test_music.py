@@ -91,6 +91,22 @@ def test_shipped_insnotes_checkpoint_quality_floor(tmp_path: Path) -> None:
     assert report["named_accuracy"] >= 0.95
 
 
+def test_shipped_insnotes_names_four_octaves_by_octave_search(tmp_path: Path) -> None:
+    """The one-octave codebook, octave searched, names fresh 1 s notes over MIDI 36-84 of four
+    programs it never heard (measured 0.97-0.99 on seeds 11-13)."""
+    from v3music.melodies import make_note_grid
+    from v3music.notes import NoteEncoder
+
+    encoder = NoteEncoder.load("insnotes")
+    make_note_grid(tmp_path, programs=(0, 24, 40, 73), low=36, high=84, cycles=1, seed=987)
+    ds = encoder.loaded.adapter.load_dataset(tmp_path, encoder.config)
+    names = encoder.name_fragments(ds.fragments.numpy())
+    labels = ds.content_labels.numpy()
+    assert len(labels) == 4 * 49
+    assert np.mean(names == labels) >= 0.9
+    assert set(range(36, 85)) <= set(names.tolist())  # every pitch of the range is reachable
+
+
 def test_melodies_are_rendered_in_range_and_deterministic(tmp_path: Path) -> None:
     from v3music.melodies import make_melodies
     from v3music.synth import read_manifest

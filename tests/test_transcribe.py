@@ -390,3 +390,45 @@ def test_a_vibrato_does_not_end_a_note(transcriber: Transcriber) -> None:
     assert [n.pitch for n in got] == [65, 67]
     for n, (start, end, _) in zip(got, notes):
         assert abs(n.onset - start) <= 0.05 and abs(n.offset - end) <= max(0.05, 0.2 * (end - start))
+
+
+OCTAVES_MELODY = [36, 43, 50, 57, 64, 71, 78, 84, 47, 62]  # C2 to C6; the insnotes codebook holds C4-B4 only
+
+
+def _render(program: int, pitches: list[int], *, step: float = 0.8, length: float = 0.7) -> np.ndarray:
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program)
+    inst.notes.extend(pretty_midi.Note(velocity=100, pitch=p, start=0.25 + step * i, end=0.25 + step * i + length)
+                      for i, p in enumerate(pitches))
+    pm.instruments.append(inst)
+    return render_midi(pm, sr=16000)
+
+
+@pytest.mark.parametrize("program", [0, 42, 73])  # piano, cello, flute: never heard in training
+def test_notes_in_every_octave_get_their_own_octave(transcriber: Transcriber, program: int) -> None:
+    got = transcriber.transcribe(_render(program, OCTAVES_MELODY), 16000).notes
+    assert [n.pitch for n in got] == OCTAVES_MELODY
+
+
+def test_pitch_range_bounds_the_names() -> None:
+    y = _render(0, OCTAVES_MELODY)
+    narrow = Transcriber("insnotes", pitch_range=(60, 71))
+    assert narrow.notes.octaves.tolist() == [0]  # the codebook's own octave: no search
+    assert all(60 <= n.pitch <= 71 for n in narrow.transcribe(y, 16000).notes)
+    assert Transcriber("insnotes").notes.octaves.tolist() == [-2, -1, 0, 1, 2]
+    assert Transcriber("melody").notes.octaves.tolist() == [0]  # atoms already span four octaves
+    with pytest.raises(InputError, match="pitch range 72-60"):
+        Transcriber("insnotes", pitch_range=(72, 60))
+
+
+def test_cli_lowest_and_highest_take_numbers_and_note_names(oboe, tmp_path: Path) -> None:
+    _, path = oboe
+    out = tmp_path / "o.mid"
+    result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(out), "--lowest", "C4", "--highest", "71"])
+    assert result.exit_code == 0, result.output
+    assert [n.pitch for n in pretty_midi.PrettyMIDI(str(out)).instruments[0].notes] == PITCHES
+    for args, needle in ((["--lowest", "H9"], "neither a MIDI number nor a note name"),
+                         (["--lowest", "C5", "--highest", "C4"], "--lowest 72 is above --highest 60")):
+        result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(tmp_path / "x.mid"), *args])
+        assert result.exit_code == 2 and needle in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "x.mid").exists()

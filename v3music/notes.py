@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from v3.adapters import find_checkpoint
 from v3.checkpoint import LoadedModel, load_model
 from v3.errors import InputError
 
-from .adapter import MusicAdapter, MusicConfig, prepare_fragments
+from .adapter import MusicAdapter, MusicConfig, normalize_fragments, prepare_fragments, shift_bins
 from .frontend import log_cqt, note_fragments
 from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
 from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_FLUX, segment_notes
@@ -25,6 +26,9 @@ from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_
 __all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated"]
 
 _BATCH = 512
+
+#: MIDI pitches a transcription names by default (C2-C6).
+DEFAULT_PITCH_RANGE = (36, 84)
 
 
 @dataclass
@@ -142,6 +146,10 @@ class NoteEncoder:
         A model of the music adapter.
     onset_sensitivity, min_note_seconds, silence_db : float
         Passed to :func:`v3music.segment.segment_notes`.
+    pitch_range : (int, int)
+        Lowest and highest MIDI name a note may get. A model whose named atoms
+        span less than an octave (``insnotes``: C4-B4) names pitch classes; it
+        reaches the whole range by octave search (:meth:`octave_names`).
 
     Examples
     --------
@@ -155,22 +163,44 @@ class NoteEncoder:
     """
 
     def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY,
-                 min_note_seconds: float = 0.05, silence_db: float = 40.0) -> None:
+                 min_note_seconds: float = 0.05, silence_db: float = 40.0,
+                 pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE) -> None:
         if not isinstance(loaded.adapter, MusicAdapter):
             raise InputError(f"{loaded.path}: not a music model (adapter {loaded.adapter.name!r})")
         if not 0.0 <= onset_sensitivity <= 1.0:
             raise InputError(f"onset sensitivity {onset_sensitivity:g} is not in [0, 1]")
         if min_note_seconds < 0:
             raise InputError(f"minimum note length {min_note_seconds:g} s is negative")
+        low, high = (int(p) for p in pitch_range)
+        if not 0 <= low <= high <= 127:
+            raise InputError(f"pitch range {low}-{high}: need MIDI numbers 0 <= lowest <= highest <= 127")
+        self.pitch_range = (low, high)
         self.loaded = loaded
         self.config: MusicConfig = loaded.adapter.parse_config(loaded.config.adapter_config)
         self.frontend = self.config.frontend()
         self.onset_sensitivity = onset_sensitivity
         self.min_note_seconds = min_note_seconds
         self.silence_db = silence_db
+        self.atom_names = np.asarray(loaded.atom_labels, dtype=np.int64)
+        self.octaves = self._octave_shifts()
+
+    def _octave_shifts(self) -> np.ndarray:
+        """Octaves k [K] a note's fragment is moved up by before its atom names it (name - 12 k).
+
+        Only ``[0]`` for a codebook whose named atoms span an octave or more; for
+        a one-octave codebook, every k whose moved names meet :attr:`pitch_range`
+        and whose move stays inside the CQT.
+        """
+        named = self.atom_names[self.atom_names >= 0]
+        if named.size == 0 or named.max() - named.min() >= 12:
+            return np.zeros(1, np.int64)
+        low, high = self.pitch_range
+        bins = self.config.n_bins // self.config.bins_per_octave
+        return np.array([k for k in range(-bins + 1, bins)
+                         if named.min() - 12 * k <= high and named.max() - 12 * k >= low], np.int64)
 
     @classmethod
-    def load(cls, model: LoadedModel | Path | str, *, device: str = "cpu", **settings: float) -> NoteEncoder:
+    def load(cls, model: LoadedModel | Path | str, *, device: str = "cpu", **settings: Any) -> NoteEncoder:
         """A NoteEncoder for a loaded model, a checkpoint file or a shipped checkpoint name.
 
         ``settings`` are the keyword arguments of the constructor.
@@ -199,11 +229,74 @@ class NoteEncoder:
         >>> encoder.name_notes(encoder.encode(y)).tolist()
         [60, 67]
         """
-        labels = np.asarray(self.loaded.atom_labels, dtype=np.int64)
+        labels = self.atom_names
         if labels.size == 0 or len(notes) == 0:
             return np.full(len(notes), -1, np.int64)
-        return consensus_pitches(labels[notes.codes], notes.fragments, vocabulary=labels[labels >= 0],
+        named = labels[labels >= 0]
+        vocabulary = {int(a - 12 * k) for a in named for k in self.octaves}
+        if len(self.octaves) > 1:
+            low, high = self.pitch_range
+            vocabulary = {p for p in vocabulary if low <= p <= high}
+        return consensus_pitches(self.octave_names(notes), notes.fragments, vocabulary=sorted(vocabulary),
                                  bins_per_semitone=self.frontend.bins_per_octave / 12.0, context=context)
+
+    def octave_names(self, notes: EncodedNotes) -> np.ndarray:
+        """Each note's own MIDI name [N] (-1: none): its atom's name, octave searched
+        (:meth:`name_fragments`) when the codebook spans less than an octave."""
+        if len(self.octaves) == 1:
+            return np.where(notes.codes >= 0, self.atom_names[notes.codes], -1)
+        return self.name_fragments(notes.fragments)
+
+    @torch.no_grad()
+    def name_fragments(self, fragments: np.ndarray) -> np.ndarray:
+        """MIDI name of each prepared fragment [N, n_bins, frames] -> [N] (-1: none).
+
+        A codebook whose atoms span one octave names pitch classes. Each
+        fragment is moved up by every octave k of :attr:`octaves` (a
+        transposition of the log-CQT by whole octaves of bins); the model
+        encodes and decodes each moved fragment, and the move it reconstructs
+        best (least mean squared error) is the one that brings the note into
+        the octave the model learnt. The name is that move's atom name minus
+        12 k. Moves whose name would leave :attr:`pitch_range` are not taken.
+        No label is involved: the octave comes from the model's own fit.
+
+        Examples
+        --------
+        A2 and A5 (five harmonics each), below and above the C4-B4 that ``insnotes`` learnt:
+
+        >>> from v3music.frontend import log_cqt, note_fragments
+        >>> from v3music.adapter import prepare_fragments
+        >>> encoder = NoteEncoder.load("insnotes")
+        >>> t = np.arange(16000) / 16000
+        >>> tones = [0.2 * sum(np.sin(2 * np.pi * k * f * t) / k for k in range(1, 6)) for f in (110.0, 880.0)]
+        >>> fe = encoder.frontend
+        >>> frags = np.concatenate([note_fragments(log_cqt(y, fe), np.zeros(1), frame_rate=fe.frame_rate,
+        ...                                        seconds=1.0, frames=2) for y in tones])
+        >>> encoder.name_fragments(prepare_fragments(frags, encoder.config)).tolist()
+        [45, 81]
+        """
+        labels, model = self.atom_names, self.loaded.model
+        n, octaves, bpo = len(fragments), self.octaves, self.config.bins_per_octave
+        device = next(model.parameters()).device
+        frags = torch.from_numpy(np.ascontiguousarray(fragments, dtype=np.float32))
+        moves = torch.from_numpy(octaves * bpo)[:, None].expand(-1, n)  # [K, N] bins
+        moved = shift_bins(frags[None].expand(len(octaves), -1, -1, -1), moves).reshape(-1, *frags.shape[1:])
+        if self.config.normalize:
+            moved = moved - moved.flatten(1).mean(dim=1)[:, None, None]
+        errors, codes = np.empty(len(moved)), np.empty(len(moved), np.int64)
+        for first in range(0, len(moved), _BATCH):
+            x = moved[first : first + _BATCH].to(device)[:, None]
+            enc = model.encode(x)
+            rebuilt = model.decode(enc.quantized, enc.style)
+            errors[first : first + len(x)] = ((rebuilt - x) ** 2).flatten(1).mean(dim=1).float().cpu().numpy()
+            codes[first : first + len(x)] = enc.codes[:, 0].cpu().numpy()
+        atoms = labels[codes].reshape(len(octaves), n)
+        names = np.where(atoms >= 0, atoms - 12 * octaves[:, None], -1)
+        errors = errors.reshape(len(octaves), n)
+        low, high = self.pitch_range
+        errors[(atoms < 0) | (names < low) | (names > high)] = np.inf
+        found = names[errors.argmin(axis=0), np.arange(n)] if n else np.zeros(0, np.int64)
+        return np.where(np.isfinite(errors.min(axis=0, initial=np.inf)), found, -1) if n else found
 
     @torch.no_grad()
     def encode(self, mono: np.ndarray, *, start: int = 0, stop: int | None = None,

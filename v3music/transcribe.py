@@ -30,7 +30,7 @@ from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
-from .notes import NoteEncoder, join_unarticulated
+from .notes import DEFAULT_PITCH_RANGE, NoteEncoder, join_unarticulated
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
 __all__ = [
@@ -191,6 +191,11 @@ class Transcriber:
         the interval the two notes' spectra show
         (:func:`v3music.intervals.consensus_pitches`); 0 names every note by
         its own atom alone.
+    pitch_range : (int, int)
+        Lowest and highest MIDI pitch a note may be named. The default
+        ``insnotes`` model's atoms are the 12 pitch classes of C4-B4; it names
+        the other octaves by octave search
+        (:meth:`v3music.notes.NoteEncoder.octave_names`).
 
     Examples
     --------
@@ -220,12 +225,14 @@ class Transcriber:
         min_note_seconds: float = 0.05,
         silence_db: float = 40.0,
         pitch_context: int = DEFAULT_PITCH_CONTEXT,
+        pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
     ) -> None:
         if pitch_context < 0:
             raise InputError(f"pitch context {pitch_context}: must be 0 or more notes")
         self.pitch_context = int(pitch_context)
         self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
-                                      min_note_seconds=min_note_seconds, silence_db=silence_db)
+                                      min_note_seconds=min_note_seconds, silence_db=silence_db,
+                                      pitch_range=pitch_range)
         self.loaded = self.notes.loaded
         self.config: MusicConfig = self.notes.config
         self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
