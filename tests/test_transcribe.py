@@ -15,6 +15,7 @@ from v3_cli.main import cli
 from v3.errors import InputError
 from v3music.audio import load_audio
 from v3music.synth import render_midi
+from v3music.notes import NoteEncoder
 from v3music.transcribe import Transcriber, transcribe
 
 PITCHES = [60, 64, 67, 71, 62]
@@ -413,10 +414,11 @@ def test_notes_in_every_octave_get_their_own_octave(transcriber: Transcriber, pr
 def test_pitch_range_bounds_the_names() -> None:
     y = _render(0, OCTAVES_MELODY)
     narrow = Transcriber("insnotes", pitch_range=(60, 71))
-    assert narrow.notes.octaves.tolist() == [0]  # the codebook's own octave: no search
+    assert narrow.notes.moves.tolist() == [0]  # the codebook's own octave: no search
     assert all(60 <= n.pitch <= 71 for n in narrow.transcribe(y, 16000).notes)
-    assert Transcriber("insnotes").notes.octaves.tolist() == [-2, -1, 0, 1, 2]
-    assert Transcriber("melody").notes.octaves.tolist() == [0]  # atoms already span four octaves
+    assert Transcriber("insnotes").notes.moves.tolist() == [-24, -12, 0, 12, 24]  # octaves, then refined
+    assert NoteEncoder.load("insnotes", search_step=1).moves.tolist() == list(range(-24, 36))
+    assert Transcriber("melody").notes.moves.tolist() == [0]  # atoms already span four octaves
     with pytest.raises(InputError, match="pitch range 72-60"):
         Transcriber("insnotes", pitch_range=(72, 60))
 

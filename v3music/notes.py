@@ -29,6 +29,10 @@ _BATCH = 512
 
 #: MIDI pitches a transcription names by default (C2-C6).
 DEFAULT_PITCH_RANGE = (36, 84)
+#: Semitones between the transpositions a one-octave codebook is searched over.
+DEFAULT_SEARCH_STEP = 12
+#: Then every semitone within this many of the best of them is tried too (research log T33).
+DEFAULT_REFINE_SEMITONES = 2
 
 
 @dataclass
@@ -148,8 +152,14 @@ class NoteEncoder:
         Passed to :func:`v3music.segment.segment_notes`.
     pitch_range : (int, int)
         Lowest and highest MIDI name a note may get. A model whose named atoms
-        span less than an octave (``insnotes``: C4-B4) names pitch classes; it
-        reaches the whole range by octave search (:meth:`octave_names`).
+        span less than an octave (``insnotes``: C4-B4) reaches the whole range
+        by transposition search (:meth:`search_transpositions`).
+    search_step : int
+        Semitones between the transpositions searched (1: every semitone;
+        12: whole octaves only).
+    refine : int
+        After a search in octaves, every semitone within this many of the
+        best octave is tried too (0: none).
 
     Examples
     --------
@@ -164,7 +174,8 @@ class NoteEncoder:
 
     def __init__(self, loaded: LoadedModel, *, onset_sensitivity: float = DEFAULT_ONSET_SENSITIVITY,
                  min_note_seconds: float = 0.05, silence_db: float = 40.0,
-                 pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE) -> None:
+                 pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
+                 search_step: int = DEFAULT_SEARCH_STEP, refine: int = DEFAULT_REFINE_SEMITONES) -> None:
         if not isinstance(loaded.adapter, MusicAdapter):
             raise InputError(f"{loaded.path}: not a music model (adapter {loaded.adapter.name!r})")
         if not 0.0 <= onset_sensitivity <= 1.0:
@@ -174,7 +185,13 @@ class NoteEncoder:
         low, high = (int(p) for p in pitch_range)
         if not 0 <= low <= high <= 127:
             raise InputError(f"pitch range {low}-{high}: need MIDI numbers 0 <= lowest <= highest <= 127")
+        if search_step not in (1, 12):
+            raise InputError(f"search step {search_step}: must be 1 (semitones) or 12 (octaves)")
+        if not 0 <= refine < 12:
+            raise InputError(f"refine {refine}: must be 0-11 semitones")
         self.pitch_range = (low, high)
+        self.search_step = int(search_step)
+        self.refine = int(refine)
         self.loaded = loaded
         self.config: MusicConfig = loaded.adapter.parse_config(loaded.config.adapter_config)
         self.frontend = self.config.frontend()
@@ -182,22 +199,23 @@ class NoteEncoder:
         self.min_note_seconds = min_note_seconds
         self.silence_db = silence_db
         self.atom_names = np.asarray(loaded.atom_labels, dtype=np.int64)
-        self.octaves = self._octave_shifts()
+        self.moves = self._moves()
 
-    def _octave_shifts(self) -> np.ndarray:
-        """Octaves k [K] a note's fragment is moved up by before its atom names it (name - 12 k).
+    def _moves(self) -> np.ndarray:
+        """Transpositions t [T] (semitones) a note's fragment is moved up by before its atom
+        names it (name = atom's name - t).
 
         Only ``[0]`` for a codebook whose named atoms span an octave or more; for
-        a one-octave codebook, every k whose moved names meet :attr:`pitch_range`
-        and whose move stays inside the CQT.
+        a one-octave codebook, every multiple of :attr:`search_step` whose moved
+        names meet :attr:`pitch_range` and whose move stays inside the CQT.
         """
         named = self.atom_names[self.atom_names >= 0]
         if named.size == 0 or named.max() - named.min() >= 12:
             return np.zeros(1, np.int64)
         low, high = self.pitch_range
-        bins = self.config.n_bins // self.config.bins_per_octave
-        return np.array([k for k in range(-bins + 1, bins)
-                         if named.min() - 12 * k <= high and named.max() - 12 * k >= low], np.int64)
+        semitones = 12 * self.config.n_bins // self.config.bins_per_octave
+        return np.array([t for t in range(-semitones + 1, semitones) if t % self.search_step == 0
+                         and named.min() - t <= high and named.max() - t >= low], np.int64)
 
     @classmethod
     def load(cls, model: LoadedModel | Path | str, *, device: str = "cpu", **settings: Any) -> NoteEncoder:
@@ -233,32 +251,25 @@ class NoteEncoder:
         if labels.size == 0 or len(notes) == 0:
             return np.full(len(notes), -1, np.int64)
         named = labels[labels >= 0]
-        vocabulary = {int(a - 12 * k) for a in named for k in self.octaves}
-        if len(self.octaves) > 1:
+        vocabulary = {int(a - t) for a in named for t in self.moves}
+        if len(self.moves) > 1:
             low, high = self.pitch_range
             vocabulary = {p for p in vocabulary if low <= p <= high}
-        return consensus_pitches(self.octave_names(notes), notes.fragments, vocabulary=sorted(vocabulary),
+        return consensus_pitches(self.own_names(notes), notes.fragments, vocabulary=sorted(vocabulary),
                                  bins_per_semitone=self.frontend.bins_per_octave / 12.0, context=context)
 
-    def octave_names(self, notes: EncodedNotes) -> np.ndarray:
-        """Each note's own MIDI name [N] (-1: none): its atom's name, octave searched
-        (:meth:`name_fragments`) when the codebook spans less than an octave."""
-        if len(self.octaves) == 1:
+    def own_names(self, notes: EncodedNotes) -> np.ndarray:
+        """Each note's own MIDI name [N] (-1: none): its atom's name, or, for a codebook that
+        spans less than an octave, the name of its transposition search (:meth:`name_fragments`)."""
+        if len(self.moves) == 1:
             return np.where(notes.codes >= 0, self.atom_names[notes.codes], -1)
         return self.name_fragments(notes.fragments)
 
-    @torch.no_grad()
     def name_fragments(self, fragments: np.ndarray) -> np.ndarray:
         """MIDI name of each prepared fragment [N, n_bins, frames] -> [N] (-1: none).
 
-        A codebook whose atoms span one octave names pitch classes. Each
-        fragment is moved up by every octave k of :attr:`octaves` (a
-        transposition of the log-CQT by whole octaves of bins); the model
-        encodes and decodes each moved fragment, and the move it reconstructs
-        best (least mean squared error) is the one that brings the note into
-        the octave the model learnt. The name is that move's atom name minus
-        12 k. Moves whose name would leave :attr:`pitch_range` are not taken.
-        No label is involved: the octave comes from the model's own fit.
+        The atom's name minus the transposition the fragment was moved up by
+        (:meth:`search_transpositions`).
 
         Examples
         --------
@@ -275,13 +286,58 @@ class NoteEncoder:
         >>> encoder.name_fragments(prepare_fragments(frags, encoder.config)).tolist()
         [45, 81]
         """
-        labels, model = self.atom_names, self.loaded.model
-        n, octaves, bpo = len(fragments), self.octaves, self.config.bins_per_octave
-        device = next(model.parameters()).device
+        codes, moves = self.search_transpositions(fragments)
+        atoms = np.where(codes >= 0, self.atom_names[np.maximum(codes, 0)], -1)
+        return np.where(atoms >= 0, atoms - moves, -1)
+
+    @torch.no_grad()
+    def search_transpositions(self, fragments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Atom and transposition of each prepared fragment [N, n_bins, frames].
+
+        A codebook whose atoms span one octave names the pitches of that
+        octave only. Each fragment is moved up by every transposition t of
+        :attr:`moves` (whole semitones of log-CQT bins); the model encodes and
+        decodes each moved fragment, and the move it reconstructs best (least
+        mean squared error) is the one that brings the note onto an atom of
+        the octave the model learnt. The note's name is that atom's name minus
+        t. Moves whose name would leave :attr:`pitch_range` are not taken. No
+        label is involved: the move comes from the model's own fit, and the
+        pair (atom, t) is the note's symbol.
+
+        Returns
+        -------
+        codes : ndarray[N] (int64)
+            Atom of the chosen move; -1 where no move gives a name in range.
+        moves : ndarray[N] (int64)
+            The move t, in semitones (0 for a codebook that spans an octave or more).
+        """
+        n = len(fragments)
+        if n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         frags = torch.from_numpy(np.ascontiguousarray(fragments, dtype=np.float32))
-        moves = torch.from_numpy(octaves * bpo)[:, None].expand(-1, n)  # [K, N] bins
-        moved = shift_bins(frags[None].expand(len(octaves), -1, -1, -1), moves).reshape(-1, *frags.shape[1:])
-        if self.config.normalize:
+        moves = np.repeat(self.moves[:, None], n, axis=1)  # [T, N]
+        codes, errors = self._try_moves(frags, moves)
+        best = errors.argmin(axis=0)
+        columns = np.arange(n)
+        if len(self.moves) > 1 and self.refine > 0:  # every semitone within `refine` of the best octave
+            near = np.array([j for j in range(-self.refine, self.refine + 1) if j != 0])
+            near_moves = moves[best, columns][None] + near[:, None]
+            near_codes, near_errors = self._try_moves(frags, near_moves)
+            moves = np.concatenate([moves[best, columns][None], near_moves])
+            codes = np.concatenate([codes[best, columns][None], near_codes])
+            errors = np.concatenate([errors[best, columns][None], near_errors])
+            best = errors.argmin(axis=0)
+        found = np.isfinite(errors[best, columns])
+        return np.where(found, codes[best, columns], -1), np.where(found, moves[best, columns], 0)
+
+    def _try_moves(self, frags: torch.Tensor, moves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Atoms [T, N] and reconstruction errors [T, N] of fragments [N, n_bins, frames] moved up by
+        ``moves`` [T, N] semitones; the error is infinite where the name leaves :attr:`pitch_range`."""
+        model, (count, n) = self.loaded.model, moves.shape
+        device = next(model.parameters()).device
+        shifts = torch.from_numpy(moves * (self.config.bins_per_octave // 12))  # [T, N] bins
+        moved = shift_bins(frags[None].expand(count, -1, -1, -1), shifts).reshape(-1, *frags.shape[1:])
+        if self.config.normalize and len(self.moves) > 1:
             moved = moved - moved.flatten(1).mean(dim=1)[:, None, None]
         errors, codes = np.empty(len(moved)), np.empty(len(moved), np.int64)
         for first in range(0, len(moved), _BATCH):
@@ -290,13 +346,13 @@ class NoteEncoder:
             rebuilt = model.decode(enc.quantized, enc.style)
             errors[first : first + len(x)] = ((rebuilt - x) ** 2).flatten(1).mean(dim=1).float().cpu().numpy()
             codes[first : first + len(x)] = enc.codes[:, 0].cpu().numpy()
-        atoms = labels[codes].reshape(len(octaves), n)
-        names = np.where(atoms >= 0, atoms - 12 * octaves[:, None], -1)
-        errors = errors.reshape(len(octaves), n)
-        low, high = self.pitch_range
-        errors[(atoms < 0) | (names < low) | (names > high)] = np.inf
-        found = names[errors.argmin(axis=0), np.arange(n)] if n else np.zeros(0, np.int64)
-        return np.where(np.isfinite(errors.min(axis=0, initial=np.inf)), found, -1) if n else found
+        codes, errors = codes.reshape(count, n), errors.reshape(count, n)
+        if len(self.moves) > 1:
+            atoms = self.atom_names[codes]
+            names = atoms - moves
+            low, high = self.pitch_range
+            errors[(atoms < 0) | (names < low) | (names > high)] = np.inf
+        return codes, errors
 
     @torch.no_grad()
     def encode(self, mono: np.ndarray, *, start: int = 0, stop: int | None = None,

@@ -193,9 +193,10 @@ class Transcriber:
         its own atom alone.
     pitch_range : (int, int)
         Lowest and highest MIDI pitch a note may be named. The default
-        ``insnotes`` model's atoms are the 12 pitch classes of C4-B4; it names
-        the other octaves by octave search
-        (:meth:`v3music.notes.NoteEncoder.octave_names`).
+        ``insnotes`` model's atoms are the 12 pitches C4-B4; it names notes
+        of the whole range by transposition search
+        (:meth:`v3music.notes.NoteEncoder.search_transpositions`).
+
 
     Examples
     --------
