@@ -238,9 +238,14 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     from v3music.intervals import DEFAULT_PITCH_CONTEXT
     from v3music.segment import DEFAULT_ONSET_SENSITIVITY
 
-    defaults = {p.name: p.default for p in transcribe_command.params}
+    from v3music.notes import DEFAULT_PITCH_RANGE
+
+    params = {p.name: p for p in transcribe_command.params}
+    defaults = {name: p.default for name, p in params.items()}
     assert defaults["onset_sensitivity"] == DEFAULT_ONSET_SENSITIVITY
     assert defaults["pitch_context"] == DEFAULT_PITCH_CONTEXT
+    lowest, highest = (params[n].type.convert(defaults[n], params[n], None) for n in ("lowest", "highest"))
+    assert (lowest, highest) == DEFAULT_PITCH_RANGE
 
 
 @pytest.mark.parametrize("program", [68, 40, 65])
