@@ -7,7 +7,7 @@ import torch
 
 from v3.config import LossConfig
 from v3.errors import TrainingError
-from v3.loss import hinge, mean_pairwise_distance, v3_loss, v3_statistics
+from v3.loss import balance_term, hinge, mean_pairwise_distance, v3_loss, v3_statistics
 
 # B = 2 samples x F = 3 fragments, 1-D vectors.
 Z_CONTENT = torch.tensor([[[0.0], [1.0], [2.0]], [[1.0], [2.0], [3.0]]])
@@ -92,3 +92,37 @@ def test_gradients_flow_to_both_branches() -> None:
     v3_loss(x, x, zc, zc, zs, torch.tensor(0.0), LossConfig()).total.backward()
     assert zc.grad is not None and zc.grad.abs().sum() > 0
     assert zs.grad is not None and zs.grad.abs().sum() > 0
+
+
+ATOMS = torch.tensor([[0.0], [1.0], [2.0]])  # K = 3 atoms in 1-D
+
+
+def test_balance_term_is_zero_for_one_fragment_per_atom_and_grows_with_sharing() -> None:
+    # sample 0 sits on the three atoms, sample 1 puts all three fragments on atom 0 (hard limit: counts 3, 0, 0)
+    spread = balance_term(Z_CONTENT[:1], ATOMS, temperature=1e-3)
+    crowded = balance_term(torch.tensor([[[0.0], [0.01], [-0.01]]]), ATOMS, temperature=1e-3)
+    assert spread.item() == pytest.approx(0.0, abs=1e-6)
+    assert crowded.item() == pytest.approx(((3 - 1) ** 2 + 1 + 1) / 3, abs=1e-3)
+
+
+def test_balance_term_counts_valid_fragments_only() -> None:
+    z = torch.tensor([[[0.0], [1.0], [1.0]]])  # the third repeats atom 1, but is masked out
+    mask = torch.tensor([[True, True, False]])
+    # two valid fragments over three atoms: counts (1, 1, 0) against a share of 2/3 each
+    expected = 2 * (1 / 3) ** 2 / 3 + (2 / 3) ** 2 / 3
+    assert balance_term(z, ATOMS, temperature=1e-3, mask=mask).item() == pytest.approx(expected, abs=1e-4)
+
+
+def test_balance_weight_adds_the_term_and_moves_content_apart() -> None:
+    x = torch.zeros(1, 3, 2)
+    z = torch.tensor([[[0.3], [0.45], [1.7]]], requires_grad=True)  # two fragments crowd atom 0
+    config = LossConfig(balance_weight=2.0, balance_temperature=0.3)
+    off = v3_loss(x, x, z, z, z, torch.tensor(0.0), LossConfig())
+    on = v3_loss(x, x, z, z, z, torch.tensor(0.0), config, codebook=ATOMS)
+    assert off.balance is None and "balance" not in off.as_floats()
+    assert on.total.item() == pytest.approx(off.total.item() + 2.0 * on.balance.item(), abs=1e-5)
+    assert on.balance.item() > 0
+    on.balance.backward()
+    assert z.grad[0, 1, 0] < 0  # descending the gradient moves the crowding fragment up, towards atom 1
+    with pytest.raises(ValueError, match="needs the codebook"):
+        v3_loss(x, x, z, z, z, torch.tensor(0.0), config)

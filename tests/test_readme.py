@@ -96,7 +96,7 @@ def test_readme_vision_commands_run_on_the_bundled_strips(tmp_path: Path, monkey
     lines = commands[0].splitlines()
     _, result = _run_v3(lines[0], tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert "4615273043" in result.output and "3121697654" in result.output  # the README's stated readings
+    assert "9615273048" in result.output and "3821697054" in result.output  # the README's stated readings
     _, result = _run_v3(lines[1], tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     from PIL import Image

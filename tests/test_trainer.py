@@ -33,6 +33,13 @@ def test_smoke_training_loss_falls(toy_adapter, toy_config, toy_dataset, tmp_pat
     assert result.checkpoint.exists() and (tmp_path / "config.json").exists()
 
 
+def test_balance_term_is_trained_and_logged(toy_adapter, toy_config, toy_dataset, tmp_path: Path) -> None:
+    cfg = apply_overrides(toy_config, ["loss.balance_weight=1.0"])
+    Trainer(toy_adapter, cfg, toy_dataset, tmp_path).fit()
+    lines = [json.loads(s) for s in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["balance"]) and r["balance"] >= 0 for r in lines)
+
+
 def test_same_seed_same_parameters(toy_adapter, toy_config, toy_dataset, tmp_path: Path) -> None:
     a = Trainer(toy_adapter, toy_config, toy_dataset, tmp_path / "a").fit().checkpoint
     b = Trainer(toy_adapter, toy_config, toy_dataset, tmp_path / "b").fit().checkpoint

@@ -142,10 +142,10 @@ def test_backbones_shapes_and_untrained_model() -> None:
 # ------------------------------------------------------------------ shipped checkpoint: known answers
 
 
-def _read_accuracy(strips: Path, reader: DigitReader) -> float:
+def _read_accuracy(strips: Path, reader: DigitReader, split: str = "test") -> float:
     right = total = 0
-    for entry in read_manifest(strips / "test")["strips"]:
-        digits = reader.read(strips / "test" / entry["path"])
+    for entry in read_manifest(strips / split)["strips"]:
+        digits = reader.read(strips / split / entry["path"])
         right += sum(a == str(b) for a, b in zip(digits, entry["digits"]))
         total += len(entry["digits"])
     return right / total
@@ -153,14 +153,23 @@ def _read_accuracy(strips: Path, reader: DigitReader) -> float:
 
 @needs_shipped
 def test_shipped_checkpoint_reads_unseen_strips(strips: Path, reader: DigitReader) -> None:
-    """Regression floor: the shipped checkpoint measured 0.85 on 2000 unseen cells (digits.md)."""
-    assert _read_accuracy(strips, reader) >= 0.70
+    """Regression floor on a fresh draw (160 cells): the shipped checkpoint reads about 0.97 (digits.md)."""
+    assert _read_accuracy(strips, reader) >= 0.90
+
+
+@pytest.fixture(scope="module")
+def card_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digits card's data, `v3 vision make-data DIR --seed 0`: 200 test and 200 ood strips."""
+    out = tmp_path_factory.mktemp("digits-seed0")
+    make_digit_strips(out, seed=0)
+    return out
 
 
 @needs_shipped
-@pytest.mark.xfail(strict=True, reason="target 0.97 not reached: shipped digits reads 0.85 (see checkpoints/digits.md)")
-def test_shipped_checkpoint_meets_reading_target(strips: Path, reader: DigitReader) -> None:
-    assert _read_accuracy(strips, reader) >= 0.97
+def test_shipped_checkpoint_meets_the_reading_targets(card_data: Path, reader: DigitReader) -> None:
+    """The issue's targets on unseen handwriting: 0.97 in the training colours, 0.90 in unseen ones."""
+    assert _read_accuracy(card_data, reader, "test") >= 0.97
+    assert _read_accuracy(card_data, reader, "ood") >= 0.90
 
 
 @needs_shipped

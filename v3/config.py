@@ -124,6 +124,16 @@ class LossConfig:
         and of the quantiser's commitment term in the total loss.
     epsilon : float
         Added to the denominators of the four ratios.
+    balance_weight : float
+        Weight of the balance term (:func:`v3.loss.balance_term`), 0 = off:
+        within each sample, the fragments' soft assignments to the K atoms
+        should add up to F / K per atom. It states the premise that every
+        sample draws on the whole vocabulary (a strip holds each digit once)
+        more strongly than the content term does. Not part of the paper's
+        method; see the digits model card for what it measured.
+    balance_temperature : float
+        Softness of the assignments, relative to the batch's mean squared
+        distance from a content vector to its nearest atom.
 
     Examples
     --------
@@ -142,6 +152,8 @@ class LossConfig:
     reconstruction_weight: float = 1.0
     commitment_weight: float = 0.1
     epsilon: float = 1e-8
+    balance_weight: float = 0.0
+    balance_temperature: float = 0.3
 
 
 @dataclass

@@ -146,13 +146,61 @@ def hinge(ratio: Tensor, relativity: float) -> Tensor:
     return torch.relu(relativity - ratio) / relativity
 
 
+def balance_term(z_content: Tensor, codebook: Tensor, *, temperature: float, mask: Tensor | None = None) -> Tensor:
+    """How unevenly each sample spreads its fragments over the atoms (0 = one each, for F = K).
+
+    Each fragment's soft assignment is a softmax over atoms of minus its
+    squared distance to them, divided by ``temperature`` times the batch's
+    mean squared distance to the nearest atom. Summed over a sample's valid
+    fragments this is the sample's soft atom count; the term is the mean
+    squared difference between these counts and an even share (valid
+    fragments / K).
+
+    Parameters
+    ----------
+    z_content : Tensor[B, F, Dc]
+    codebook : Tensor[K, Dc]
+        The atoms (no gradient flows into them).
+    temperature : float
+    mask : Tensor[B, F] (bool), optional
+        Fragments that count.
+
+    Returns
+    -------
+    Tensor[]
+
+    Examples
+    --------
+    Two atoms; a sample whose two fragments sit on different atoms is
+    balanced, one whose fragments sit on the same atom is not:
+
+    >>> import torch
+    >>> atoms = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    >>> spread = torch.tensor([[[0.0, 0.0], [1.0, 0.0]]])
+    >>> same = torch.tensor([[[0.0, 0.0], [0.0, 0.01]]])
+    >>> round(float(balance_term(spread, atoms, temperature=0.3)), 3), round(float(balance_term(same, atoms, temperature=0.3)), 3)
+    (0.0, 1.0)
+    """
+    b, f, d = z_content.shape
+    atoms = codebook.detach().to(z_content.dtype)
+    squared = torch.cdist(z_content.reshape(b * f, d), atoms).pow(2)  # [B*F, K]
+    valid = torch.ones(b, f, dtype=torch.bool, device=z_content.device) if mask is None else mask
+    nearest = squared.min(dim=1).values.reshape(b, f)
+    scale = (nearest * valid).sum().detach() / valid.sum().clamp(min=1) + 1e-12
+    weights = torch.softmax(-squared / (temperature * scale), dim=1).reshape(b, f, -1)
+    counts = (weights * valid[..., None]).sum(dim=1)  # [B, K]
+    share = valid.sum(dim=1, keepdim=True).to(counts.dtype) / atoms.shape[0]
+    return (counts - share).pow(2).mean()
+
+
 @dataclass(frozen=True)
 class V3LossBreakdown:
     """Every component of the training loss (0-d tensors; ``total`` has a graph).
 
     ``content``, ``style``, ``sample`` and ``fragment`` are the four V3 hinge
     terms (before ``v3_weight``); ``reconstruction`` is the MSE and
-    ``commitment`` the VQ commitment term (before their weights).
+    ``commitment`` the VQ commitment term (before their weights);
+    ``balance`` the optional balance term (:func:`balance_term`, 0 when off).
     """
 
     total: Tensor
@@ -163,6 +211,7 @@ class V3LossBreakdown:
     sample: Tensor
     fragment: Tensor
     statistics: V3Statistics
+    balance: Tensor | None = None
 
     def as_floats(self) -> dict[str, float]:
         """All components and statistics as plain floats (for logs)."""
@@ -175,6 +224,7 @@ class V3LossBreakdown:
             "style": self.style,
             "sample": self.sample,
             "fragment": self.fragment,
+            **({"balance": self.balance} if self.balance is not None else {}),
             "Vc_frag": s.content_fragment,
             "Vc_samp": s.content_sample,
             "Vs_frag": s.style_fragment,
@@ -193,8 +243,9 @@ def v3_loss(
     config: LossConfig,
     *,
     mask: Tensor | None = None,
+    codebook: Tensor | None = None,
 ) -> V3LossBreakdown:
-    """Total training loss = MSE + four V3 terms + commitment, with its breakdown.
+    """Total training loss = MSE + four V3 terms + commitment (+ balance), with its breakdown.
 
     Parameters
     ----------
@@ -208,6 +259,8 @@ def v3_loss(
         Relativities and weights.
     mask : Tensor[B, F] (bool), optional
         Fragments that count (all when omitted).
+    codebook : Tensor[K, Dc], optional
+        The atoms; needed when ``config.balance_weight`` > 0.
 
     Returns
     -------
@@ -257,6 +310,12 @@ def v3_loss(
         + config.v3_weight * (content + style + sample + fragment)
         + config.commitment_weight * commitment.float()
     )
+    balance = None
+    if config.balance_weight > 0:
+        if codebook is None:
+            raise ValueError("balance_weight > 0 needs the codebook")
+        balance = balance_term(z_content, codebook, temperature=config.balance_temperature, mask=mask)
+        total = total + config.balance_weight * balance
     if not bool(torch.isfinite(total)):
         raise TrainingError(
             f"loss is not finite (total={float(total)}, reconstruction={float(reconstruction)}, "
@@ -271,4 +330,5 @@ def v3_loss(
         sample=sample,
         fragment=fragment,
         statistics=stats,
+        balance=balance,
     )

@@ -304,6 +304,7 @@ class Trainer:
             except OSError as exc:
                 raise ConfigError(f"{self.out_dir}: cannot create the output folder ({exc.strerror})") from exc
         model = self._make_model()
+        self._quantizer = model.quantizer  # its codebook feeds the balance term
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         batches = torch.Generator().manual_seed(cfg.seed)
         model.quantizer.generator = torch.Generator().manual_seed(cfg.seed + 1)
@@ -403,17 +404,19 @@ class Trainer:
         global one on every rank.
         """
         loss_config = self.config.loss
+        codebook = self._quantizer.codebook
         if not distributed.is_distributed():
             return v3_loss(x, out.reconstruction, out.content, out.quantized, out.style,
-                           out.commitment, loss_config, mask=mask)
+                           out.commitment, loss_config, mask=mask, codebook=codebook)
         content = distributed.gather(out.content)
         quantized = distributed.gather(out.quantized)
         style = distributed.gather(out.style)
         commitment = distributed.gather(out.commitment.reshape(1)).mean()
         if mask is None:
-            return v3_loss(x[mine], out.reconstruction, content, quantized, style, commitment, loss_config)
+            return v3_loss(x[mine], out.reconstruction, content, quantized, style, commitment, loss_config,
+                           codebook=codebook)
         return v3_loss(x, distributed.gather(out.reconstruction), content, quantized, style, commitment,
-                       loss_config, mask=mask)
+                       loss_config, mask=mask, codebook=codebook)
 
     @staticmethod
     def _global_floats(losses: V3LossBreakdown, *, local_reconstruction: bool) -> dict[str, float]:
