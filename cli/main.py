@@ -126,31 +126,49 @@ def _fmt(value: float | None) -> str:
 
 
 @cli.command("eval")
-@click.option("--checkpoint", "checkpoint", required=True,
+@click.option("--checkpoint", "checkpoint", default=None,
               help="A checkpoint file, or the name of a shipped one (e.g. insnotes).")
+@click.option("--adapter", "adapter_name", default=None,
+              help="Domain adapter (music, vision...): checks that the checkpoint is one of its models; "
+                   "without --checkpoint, evaluates the adapter's shipped checkpoint if it ships exactly one.")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Labelled evaluation data folder (never the training files).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for report.json, confusion.png, tsne_content.png, tsne_style.png.")
+              help="Folder for report.json, confusion.png, tsne_content.png, tsne_style.png and the "
+                   "adapter's own pictures (vision: reconstruction.png, recolor.png).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override data-loading settings, e.g. adapter.labels=sounding.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @reports_errors
-def eval_command(checkpoint: str, data_dir: Path, out_dir: Path, overrides: tuple[str, ...], device: str) -> None:
+def eval_command(checkpoint: str | None, adapter_name: str | None, data_dir: Path, out_dir: Path,
+                 overrides: tuple[str, ...], device: str) -> None:
     """Evaluate a checkpoint: codebook accuracy, kNN, PR-AUC, pictures.
 
     Prints the headline numbers and writes the full JSON report and PNG
-    pictures (confusion matrix, t-SNE of content and style vectors).
+    pictures (confusion matrix, t-SNE of content and style vectors, and the
+    adapter's own: a reconstruction grid and a recolour grid for vision).
 
-    Example: v3 eval --checkpoint insnotes --data data/insnotes-test --out reports/insnotes
+    Examples: v3 eval --checkpoint insnotes --data data/insnotes-test --out reports/insnotes;
+    v3 eval --adapter vision --data data/digits/test --out reports/digits (the shipped digits model)
     """
-    from v3.adapters import find_checkpoint
+    from v3.adapters import find_checkpoint, get_adapter
     from v3.checkpoint import load_model
     from v3.config import apply_overrides
     from v3.evaluation import evaluate
     from v3.trainer import resolve_device
 
+    if checkpoint is None:
+        if adapter_name is None:
+            raise V3ClickError("give --checkpoint (or --adapter NAME for its shipped checkpoint)")
+        shipped = get_adapter(adapter_name).shipped_checkpoints()
+        if len(shipped) != 1:
+            names = ", ".join(shipped) or "none"
+            raise V3ClickError(f"adapter {adapter_name!r} ships {len(shipped)} checkpoints ({names}): "
+                               "choose one with --checkpoint")
+        checkpoint = str(next(iter(shipped.values())))
     loaded = load_model(find_checkpoint(checkpoint), device=resolve_device(device))
+    if adapter_name is not None and loaded.adapter.name != adapter_name:
+        raise V3ClickError(f"{checkpoint}: a {loaded.adapter.name!r} model, not {adapter_name!r}")
     config = apply_overrides(loaded.config, list(overrides))
     dataset = loaded.adapter.load_dataset(data_dir, loaded.adapter.parse_config(config.adapter_config))
     report = evaluate(loaded, dataset, out_dir=out_dir)

@@ -345,3 +345,20 @@ def test_draw_strip_paints_the_asked_digits_and_colour() -> None:
     assert not np.array_equal(draw_strip("731", index=1), draw_strip("731"))  # another writer
     with pytest.raises(InputError, match="not one of"):
         draw_strip("1", "mauve")
+
+
+@needs_shipped
+def test_eval_with_the_adapter_name_evaluates_the_shipped_model_and_draws_its_pictures(strips: Path,
+                                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = _run("eval", "--adapter", "vision", "--data", str(strips / "test"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "codebook one-to-one accuracy" in result.output
+    for picture in ("confusion.png", "tsne_content.png", "tsne_style.png", "reconstruction.png", "recolor.png"):
+        assert (out / picture).stat().st_size > 0, picture
+    for args, needle in ((["--adapter", "music", "--checkpoint", str(SHIPPED)], "a 'vision' model, not 'music'"),
+                         (["--adapter", "music"], "choose one with --checkpoint"),
+                         ([], "give --checkpoint")):
+        result = _run("eval", *args, "--data", str(strips / "test"), "--out", str(tmp_path / "x"))
+        assert result.exit_code == 2 and needle in _one_line_error(result), result.output
+        assert not (tmp_path / "x").exists()
