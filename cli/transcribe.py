@@ -26,7 +26,7 @@ class MidiPitch(click.ParamType):
 
                 try:
                     number = int(librosa.note_to_midi(text))
-                except Exception:  # librosa raises ParameterError (and others) for a bad name
+                except librosa.util.exceptions.ParameterError:
                     self.fail(f"{value!r} is neither a MIDI number nor a note name such as C2 or F#4", param, ctx)
         if not 0 <= number <= 127:
             self.fail(f"{value!r} is MIDI {number}, outside 0-127", param, ctx)
@@ -94,10 +94,11 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
     Reads WAV, FLAC, OGG or MP3 at any sample rate, mono or stereo. Long files
     are read in blocks. Silent input gives a valid empty MIDI file and a warning.
 
-    Pitches: the default `insnotes` model's codebook holds the 12 pitch
-    classes of C4-B4; notes in other octaves are named by octave search (the
-    note's spectrum moved by whole octaves; the move the model reconstructs
-    best gives the octave), within --lowest..--highest (default C2-C6).
+    Pitches: the default `insnotes` model's codebook holds the 12 pitches
+    C4-B4; notes of other octaves are named by transposition search (the
+    note's spectrum is moved by whole octaves, then by the semitones near the
+    best one; the move the model reconstructs best, taken off the atom's name,
+    gives the pitch), within --lowest..--highest (default C2-C6).
 
     Example: v3 transcribe song.wav -o song.mid --plot roll.png
     """

@@ -14,8 +14,8 @@ from v3_cli.main import cli
 
 from v3.errors import InputError
 from v3music.audio import load_audio
-from v3music.synth import render_midi
 from v3music.notes import NoteEncoder
+from v3music.synth import render_midi
 from v3music.transcribe import Transcriber, transcribe
 
 PITCHES = [60, 64, 67, 71, 62]
@@ -236,9 +236,8 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     from v3_cli.transcribe import transcribe_command
 
     from v3music.intervals import DEFAULT_PITCH_CONTEXT
-    from v3music.segment import DEFAULT_ONSET_SENSITIVITY
-
     from v3music.notes import DEFAULT_PITCH_RANGE
+    from v3music.segment import DEFAULT_ONSET_SENSITIVITY
 
     params = {p.name: p for p in transcribe_command.params}
     defaults = {name: p.default for name, p in params.items()}

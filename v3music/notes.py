@@ -18,7 +18,7 @@ from v3.adapters import find_checkpoint
 from v3.checkpoint import LoadedModel, load_model
 from v3.errors import InputError
 
-from .adapter import MusicAdapter, MusicConfig, normalize_fragments, prepare_fragments, shift_bins
+from .adapter import MusicAdapter, MusicConfig, prepare_fragments, shift_bins
 from .frontend import log_cqt, note_fragments
 from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
 from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_FLUX, segment_notes
@@ -339,14 +339,14 @@ class NoteEncoder:
         moved = shift_bins(frags[None].expand(count, -1, -1, -1), shifts).reshape(-1, *frags.shape[1:])
         if self.config.normalize and len(self.moves) > 1:
             moved = moved - moved.flatten(1).mean(dim=1)[:, None, None]
-        errors, codes = np.empty(len(moved)), np.empty(len(moved), np.int64)
+        flat_errors, flat_codes = np.empty(len(moved)), np.empty(len(moved), np.int64)
         for first in range(0, len(moved), _BATCH):
             x = moved[first : first + _BATCH].to(device)[:, None]
             enc = model.encode(x)
             rebuilt = model.decode(enc.quantized, enc.style)
-            errors[first : first + len(x)] = ((rebuilt - x) ** 2).flatten(1).mean(dim=1).float().cpu().numpy()
-            codes[first : first + len(x)] = enc.codes[:, 0].cpu().numpy()
-        codes, errors = codes.reshape(count, n), errors.reshape(count, n)
+            flat_errors[first : first + len(x)] = ((rebuilt - x) ** 2).flatten(1).mean(dim=1).float().cpu().numpy()
+            flat_codes[first : first + len(x)] = enc.codes[:, 0].cpu().numpy()
+        codes, errors = flat_codes.reshape(count, n), flat_errors.reshape(count, n)
         if len(self.moves) > 1:
             atoms = self.atom_names[codes]
             names = atoms - moves
