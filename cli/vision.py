@@ -22,7 +22,7 @@ _RESIZE_RULE = (
     "Strips are cut left to right into equal cells (--cells N, --cell-width W, or by default "
     "square cells of the strip's height); a width that does not split evenly is an error. Each "
     "cell, of any size, is then resized (bilinear, antialiased) to the model's cell size "
-    "(24x24 for the shipped 'digits'). RGB and RGBA (composited onto white) images are accepted."
+    "(16x16 for the shipped 'digits'). RGB and RGBA (composited onto white) images are accepted."
 )
 
 

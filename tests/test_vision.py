@@ -362,3 +362,13 @@ def test_eval_with_the_adapter_name_evaluates_the_shipped_model_and_draws_its_pi
         result = _run("eval", *args, "--data", str(strips / "test"), "--out", str(tmp_path / "x"))
         assert result.exit_code == 2 and needle in _one_line_error(result), result.output
         assert not (tmp_path / "x").exists()
+
+
+@needs_shipped
+def test_help_states_the_shipped_cell_size(reader: DigitReader) -> None:
+    import re
+
+    from v3_cli.vision import _RESIZE_RULE
+
+    size = int(re.search(r"\((\d+)x\1 for the shipped 'digits'\)", _RESIZE_RULE).group(1))
+    assert size == reader.cell_size
