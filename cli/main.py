@@ -175,6 +175,9 @@ def eval_command(checkpoint: str | None, adapter_name: str | None, data_dir: Pat
     cb, dis = report["codebook"], report["disentanglement"]
     click.echo(f"codebook one-to-one accuracy: {cb['one_to_one_accuracy']:.4f}  "
                f"majority: {cb['majority_accuracy']:.4f}  named (stored map): {_fmt(report['named_accuracy'])}")
+    if "tool_named_accuracy" in report:
+        click.echo(f"named as the {loaded.adapter.name} tools do (e.g. transposition search): "
+                   f"{report['tool_named_accuracy']:.4f}")
     for name, row in report["per_style"].items():
         click.echo(f"  {name:<24} one-to-one {row['one_to_one_accuracy']:.4f}  named {_fmt(row['named_accuracy'])}")
     click.echo("kNN: " + ", ".join(f"{k}={v:.4f}" for k, v in dis.items() if isinstance(v, float)))

@@ -20,6 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -121,6 +122,14 @@ class Adapter(ABC):
         Returns a mapping of picture kind to file name (default: none).
         """
         return {}
+
+    def name_fragments(self, loaded: Any, fragments: Tensor) -> np.ndarray | None:
+        """Content names [N] the domain's tools give fragments [N, *fragment_shape] of the
+        loaded model (a :class:`v3.checkpoint.LoadedModel`), where they differ from the
+        stored atom names; -1 for none. ``v3 eval`` reports their accuracy beside the
+        stored names' (default: None, the tools use the stored names).
+        """
+        return None
 
     def augment(self, fragments: Tensor, adapter_config: Any, generator: torch.Generator) -> Tensor:
         """Training-time augmentation of a batch [B, F, *fragment_shape] (default: none).

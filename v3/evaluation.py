@@ -68,7 +68,8 @@ def evaluate(
     dict
         JSON-able report: ``codebook`` (majority and one-to-one accuracy fitted
         on this data, purity, used atoms), ``named_accuracy`` (with the
-        checkpoint's stored atom names), ``per_style`` (the same per style
+        checkpoint's stored atom names), ``tool_named_accuracy`` (only when the
+        adapter's tools name fragments otherwise, :meth:`v3.adapters.Adapter.name_fragments`), ``per_style`` (the same per style
         label), ``disentanglement`` (kNN in all four directions, chance
         levels, PR-AUC).
 
@@ -106,6 +107,10 @@ def evaluate(
         "named_accuracy": named_accuracy(encoded.codes, content_labels, atoms),
         "content_label_ids": [int(i) for i in content_ids],
     }
+    tool_names = loaded.adapter.name_fragments(loaded, dataset.fragments)
+    if tool_names is not None:
+        known = content_labels >= 0
+        report["tool_named_accuracy"] = float(np.mean(tool_names[known] == content_labels[known]))
     per_style: dict[str, Any] = {}
     for style in np.unique(style_labels):
         rows = style_labels == style

@@ -417,6 +417,17 @@ class MusicAdapter(Adapter):
             out = out - out.flatten(2).mean(dim=2)[..., None, None]
         return out
 
+    def name_fragments(self, loaded: Any, fragments: torch.Tensor) -> np.ndarray | None:
+        """MIDI names that ``v3 transcribe`` gives aligned fragments: for a codebook that spans
+        less than an octave, by transposition search over MIDI 36-84
+        (:meth:`v3music.notes.NoteEncoder.name_fragments`); None otherwise."""
+        from .notes import NoteEncoder
+
+        encoder = NoteEncoder(loaded)
+        if len(encoder.moves) == 1:
+            return None
+        return encoder.name_fragments(fragments.numpy())
+
     def shipped_checkpoints(self) -> dict[str, Path]:
         folder = Path(__file__).parent / "checkpoints"
         return {p.stem: p for p in sorted(folder.glob("*.pt"))}
