@@ -69,7 +69,8 @@ def evaluate(
         JSON-able report: ``codebook`` (majority and one-to-one accuracy fitted
         on this data, purity, used atoms), ``named_accuracy`` (with the
         checkpoint's stored atom names), ``tool_named_accuracy`` (only when the
-        adapter's tools name fragments otherwise, :meth:`v3.adapters.Adapter.name_fragments`), ``per_style`` (the same per style
+        adapter's tools name fragments otherwise,
+        :meth:`v3.adapters.Adapter.name_fragments`), ``per_style`` (the same per style
         label), ``disentanglement`` (kNN in all four directions, chance
         levels, PR-AUC).
 

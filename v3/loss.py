@@ -200,7 +200,7 @@ class V3LossBreakdown:
     ``content``, ``style``, ``sample`` and ``fragment`` are the four V3 hinge
     terms (before ``v3_weight``); ``reconstruction`` is the MSE and
     ``commitment`` the VQ commitment term (before their weights);
-    ``balance`` the optional balance term (:func:`balance_term`, 0 when off).
+    ``balance`` the optional balance term (:func:`balance_term`; None when off).
     """
 
     total: Tensor
