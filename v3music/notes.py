@@ -337,7 +337,7 @@ class NoteEncoder:
         device = next(model.parameters()).device
         shifts = torch.from_numpy(moves * (self.config.bins_per_octave // 12))  # [T, N] bins
         moved = shift_bins(frags[None].expand(count, -1, -1, -1), shifts).reshape(-1, *frags.shape[1:])
-        if self.config.normalize and len(self.moves) > 1:
+        if self.config.normalize:  # bins moved in change the mean (a no-op for the move 0)
             moved = moved - moved.flatten(1).mean(dim=1)[:, None, None]
         flat_errors, flat_codes = np.empty(len(moved)), np.empty(len(moved), np.int64)
         for first in range(0, len(moved), _BATCH):

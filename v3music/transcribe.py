@@ -197,7 +197,6 @@ class Transcriber:
         of the whole range by transposition search
         (:meth:`v3music.notes.NoteEncoder.search_transpositions`).
 
-
     Examples
     --------
     A C major arpeggio (C4, E4, G4; 0.5 s each, 5 harmonics) written as a
@@ -236,8 +235,7 @@ class Transcriber:
                                       pitch_range=pitch_range)
         self.loaded = self.notes.loaded
         self.config: MusicConfig = self.notes.config
-        self.atom_pitch = np.asarray(self.loaded.atom_labels, dtype=np.int64)
-        if self.atom_pitch.size == 0 or (self.atom_pitch < 0).all():
+        if not (self.notes.atom_names >= 0).any():
             raise InputError(f"{self.loaded.path}: the checkpoint names no atoms, so codes cannot become pitches")
         self.silence_db = silence_db
 
