@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from v3music.adapter import MusicAdapter, MusicConfig
-from v3music.frontend import FrontEndConfig, log_cqt, note_fragments
+from v3music.frontend import FrontEndConfig, LogCQT, log_cqt, note_fragments
 from v3music.synth import make_insnotes
 
 
@@ -37,6 +37,22 @@ def test_chunked_log_cqt_matches_single_pass() -> None:
     chunked = log_cqt(y, cfg, chunk_seconds=2.0)
     assert whole.shape == chunked.shape
     assert np.allclose(whole, chunked, atol=1e-4)
+
+
+@pytest.mark.parametrize("config", [FrontEndConfig(), FrontEndConfig(n_bins=100, hop_length=160, fmin_midi=40.0)])
+def test_log_cqt_matches_nnaudio_module(config: FrontEndConfig) -> None:
+    """The per-octave convolution gives nnAudio's CQT1992v2 magnitudes (the checkpoints were trained on them)."""
+    from nnAudio.features import CQT1992v2
+
+    reference = CQT1992v2(sr=config.sample_rate, hop_length=config.hop_length,
+                          fmin=float(librosa.midi_to_hz(config.fmin_midi)), n_bins=config.n_bins,
+                          bins_per_octave=config.bins_per_octave, output_format="Magnitude", verbose=False)
+    audio = torch.from_numpy(0.1 * np.random.default_rng(1).normal(size=(2, 30000)).astype(np.float32))
+    audio[1] += torch.from_numpy(_tone(45, seconds=30000 / 16000))
+    expected = torch.log(reference(audio) + config.log_floor)
+    got = LogCQT(config)(audio)
+    assert got.shape == expected.shape
+    assert float((got - expected).abs().max()) < 1e-4
 
 
 def test_note_fragments_shape_and_padding() -> None:

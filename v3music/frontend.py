@@ -77,12 +77,25 @@ class FrontEndConfig:
 class LogCQT(torch.nn.Module):
     """log(|CQT| + floor) of mono audio, on whatever device the module lives.
 
-    Wraps nnAudio's ``CQT1992v2`` (FFT-convolution CQT; about 130x real time
-    on one CPU core at the default settings).
+    The kernels are nnAudio's ``CQT1992v2`` kernels (librosa's normalisation),
+    applied as a time-domain convolution with the same framing (centred,
+    reflect-padded by half the longest kernel). nnAudio convolves every
+    kernel at the longest kernel's width, although a kernel is zero outside
+    its own length (which halves with each octave up); here each octave's
+    kernels are convolved only over the span where they are non-zero. The
+    sums are the same (within float rounding, about 1e-6 in the log), about
+    5x faster: some 1300x real time for the default settings on two CPU
+    cores, against 250x for nnAudio's module.
 
     Parameters
     ----------
     config : FrontEndConfig
+
+    Attributes
+    ----------
+    kernel_width : int
+        Width of the longest kernel in samples; the signal is padded by half
+        of it on each side.
 
     Examples
     --------
@@ -98,7 +111,7 @@ class LogCQT(torch.nn.Module):
         self.config = config
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.cqt = CQT1992v2(
+            cqt = CQT1992v2(
                 sr=config.sample_rate,
                 hop_length=config.hop_length,
                 fmin=float(librosa.midi_to_hz(config.fmin_midi)),
@@ -107,6 +120,18 @@ class LogCQT(torch.nn.Module):
                 output_format="Magnitude",
                 verbose=False,
             )
+        self.kernel_width = int(cqt.kernel_width)
+        self.register_buffer("scale", torch.sqrt(cqt.lenghts.float())[:, None], persistent=False)  # librosa's norm
+        real, imag = cqt.cqt_kernels_real[:, 0], cqt.cqt_kernels_imag[:, 0]  # [n_bins, kernel_width]
+        self.starts: list[int] = []  # first non-zero tap of each octave's kernels
+        for octave, first in enumerate(range(0, config.n_bins, config.bins_per_octave)):
+            rows = slice(first, first + config.bins_per_octave)
+            taps = ((real[rows] != 0) | (imag[rows] != 0)).any(dim=0).nonzero()[:, 0]
+            start, stop = int(taps.min()), int(taps.max()) + 1
+            # [2 * bins, 1, taps]: the real parts, then minus the imaginary parts (the conjugate)
+            kernels = torch.cat([real[rows, start:stop], -imag[rows, start:stop]])[:, None]
+            self.register_buffer(f"octave{octave}", kernels.contiguous(), persistent=False)
+            self.starts.append(start)
 
     def forward(self, audio: Tensor) -> Tensor:
         """Audio [batch, samples] (float, sample_rate Hz) -> features [batch, n_bins, frames].
@@ -122,7 +147,17 @@ class LogCQT(torch.nn.Module):
         >>> frontend(audio).shape  # two signals of 1 s at 16 kHz
         torch.Size([2, 144, 63])
         """
-        return torch.log(self.cqt(audio.float()) + self.config.log_floor)
+        hop = self.config.hop_length
+        half = self.kernel_width // 2
+        padded = torch.nn.functional.pad(audio.float()[:, None], (half, half), mode="reflect")
+        n_frames = (padded.shape[-1] - self.kernel_width) // hop + 1
+        magnitudes = []
+        for octave, start in enumerate(self.starts):
+            kernels = getattr(self, f"octave{octave}")
+            out = torch.nn.functional.conv1d(padded[..., start:], kernels, stride=hop)[..., :n_frames]
+            real, imag = out.chunk(2, dim=1)
+            magnitudes.append(torch.sqrt(real**2 + imag**2))
+        return torch.log(torch.cat(magnitudes, dim=1) * self.scale + self.config.log_floor)
 
 
 @functools.lru_cache(maxsize=4)
@@ -173,12 +208,12 @@ def log_cqt(audio: np.ndarray, config: FrontEndConfig, *, chunk_seconds: float =
     if len(audio) <= chunk:
         # The CQT reflect-pads by half its longest kernel, which needs at least
         # that many samples: pad short signals with silence, then trim.
-        min_len = frontend.cqt.kernel_width // 2 + 1
+        min_len = frontend.kernel_width // 2 + 1
         padded = np.pad(audio, (0, max(min_len - len(audio), 0))).astype(np.float32)
         out = frontend(torch.from_numpy(np.ascontiguousarray(padded))[None])[0]
         return out[:, :n_frames].numpy()
     # Context on both sides covers the longest CQT kernel, so chunks join seamlessly.
-    context = int(np.ceil(frontend.cqt.kernel_width / hop / 2 + 1)) * hop
+    context = int(np.ceil(frontend.kernel_width / hop / 2 + 1)) * hop
     pieces = []
     for start in range(0, len(audio), chunk):
         lo = max(start - context, 0)
