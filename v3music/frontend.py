@@ -104,6 +104,8 @@ class LogCQT(torch.nn.Module):
     torch.Size([1, 144, 63])
     """
 
+    scale: Tensor  # [n_bins, 1], librosa's normalisation: the square root of each kernel's length
+
     def __init__(self, config: FrontEndConfig) -> None:
         super().__init__()
         from nnAudio.features import CQT1992v2
@@ -121,7 +123,7 @@ class LogCQT(torch.nn.Module):
                 verbose=False,
             )
         self.kernel_width = int(cqt.kernel_width)
-        self.register_buffer("scale", torch.sqrt(cqt.lenghts.float())[:, None], persistent=False)  # librosa's norm
+        self.register_buffer("scale", torch.sqrt(cqt.lenghts.float())[:, None], persistent=False)
         real, imag = cqt.cqt_kernels_real[:, 0], cqt.cqt_kernels_imag[:, 0]  # [n_bins, kernel_width]
         self.starts: list[int] = []  # first non-zero tap of each octave's kernels
         for octave, first in enumerate(range(0, config.n_bins, config.bins_per_octave)):
