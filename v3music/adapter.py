@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +103,13 @@ class MusicConfig:
     True
     """
 
-    sample_rate: int = 16000
-    hop_length: int = 256
-    fmin_midi: float = 36.0
-    n_bins: int = 144
-    bins_per_octave: int = 24
-    log_floor: float = 1e-4
+    # the front end's fields, flat so that `--set adapter.hop_length=...` works; defaults from FrontEndConfig
+    sample_rate: int = FrontEndConfig.sample_rate
+    hop_length: int = FrontEndConfig.hop_length
+    fmin_midi: float = FrontEndConfig.fmin_midi
+    n_bins: int = FrontEndConfig.n_bins
+    bins_per_octave: int = FrontEndConfig.bins_per_octave
+    log_floor: float = FrontEndConfig.log_floor
     fragment_seconds: float = 1.0
     fragment_frames: int = 2
     fragments_per_sample: int = 12
@@ -138,14 +139,7 @@ class MusicConfig:
         >>> fe.sample_rate, fe.hop_length, fe.fmin_midi, fe.n_bins  # 6 octaves from C2, 24 bins each
         (16000, 256, 36.0, 144)
         """
-        return FrontEndConfig(
-            sample_rate=self.sample_rate,
-            hop_length=self.hop_length,
-            fmin_midi=self.fmin_midi,
-            n_bins=self.n_bins,
-            bins_per_octave=self.bins_per_octave,
-            log_floor=self.log_floor,
-        )
+        return FrontEndConfig(**{f.name: getattr(self, f.name) for f in fields(FrontEndConfig)})
 
 
 def normalize_fragments(fragments: np.ndarray) -> np.ndarray:
