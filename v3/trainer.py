@@ -164,38 +164,11 @@ class Trainer:
 
     @property
     def checkpoint_path(self) -> Path:
-        """Where :meth:`fit` writes the checkpoint: ``out_dir / "checkpoint.pt"``.
+        """Where :meth:`fit` writes the checkpoint: ``out_dir / "checkpoint.pt"`` (see the class example).
 
-        Examples
-        --------
-        >>> import tempfile, torch
-        >>> from torch import nn
-        >>> from v3 import Adapter, FragmentDataset
-        >>> from v3.config import ExperimentConfig, ModelConfig, QuantizerConfig, TrainConfig
-        >>> class Points(Adapter):  # 2-D points: content = corner of a square, style = shift of a sample
-        ...     name = "points"
-        ...     def default_config(self):
-        ...         train = TrainConfig(steps=3, batch_size=4, log_every=1, device="cpu")
-        ...         model = ModelConfig(2, 2, QuantizerConfig(codebook_size=4))
-        ...         return ExperimentConfig(self.name, model, train=train)
-        ...     def parse_config(self, data):
-        ...         return data
-        ...     def fragment_shape(self, adapter_config):
-        ...         return (2,)
-        ...     def build_backbones(self, adapter_config, model_config):  # encoder -> [N, 16], decoder
-        ...         latent = model_config.content_dim + model_config.style_dim
-        ...         return nn.Linear(2, 16), nn.Linear(latent, 2)
-        ...     def load_dataset(self, data_dir, adapter_config):  # 8 samples of F = 4 shifted corners
-        ...         corners = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]]).repeat(8, 1)
-        ...         shift = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
-        ...         content, style = torch.arange(4).repeat(8), torch.arange(8).repeat_interleave(4)
-        ...         points = corners + shift.repeat_interleave(4, 0)  # [32, 2]
-        ...         return FragmentDataset(points, torch.arange(32).reshape(8, 4), content, style)
-        >>> adapter = Points()
-        >>> data = adapter.load_dataset("unused", {})
-        >>> trainer = Trainer(adapter, adapter.default_config(), data, "runs/points")  # writes nothing
-        >>> trainer.checkpoint_path.as_posix()
-        'runs/points/checkpoint.pt'
+        Constructing a :class:`Trainer` writes nothing; :meth:`fit` creates
+        ``out_dir`` and writes the checkpoint, ``config.json`` and
+        ``train_log.jsonl`` there.
         """
         return self.out_dir / CHECKPOINT_NAME
 
