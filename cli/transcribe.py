@@ -122,9 +122,7 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
     pairs = list(zip(inputs, targets))
     for source, target in tqdm(pairs, desc="transcribe", unit="file", disable=len(pairs) == 1):
         result = transcriber.transcribe_file_to_file(source, target, program=program, tempo=tempo,
-                                                     notes_csv=notes_csv)
+                                                     notes_csv=notes_csv, plot=plot)
         for warning in result.warnings:
             click.echo(f"Warning: {source}: {warning}", err=True)
-        if plot is not None:
-            transcriber.plot_file(source, result, plot)
         click.echo(f"{target}  ({len(result.notes)} notes, {result.duration:.1f} s)")

@@ -187,13 +187,16 @@ def test_windowed_reading_gives_the_same_notes(oboe, monkeypatch) -> None:
     assert max(abs(a.onset - b.onset) for a, b in zip(windowed.notes, whole.notes)) < 0.05
 
 
+@pytest.mark.parametrize("single_pass", [False, True], ids=["plot_file", "transcribe_file(plot=)"])
 def test_plot_of_a_long_recording_is_pooled_window_by_window(transcriber: Transcriber, oboe, tmp_path: Path,
-                                                             monkeypatch) -> None:
-    # --plot reads the file in windows and averages the log-CQT in time to at most
-    # MAX_PLOT_COLUMNS columns, so the picture of an hour takes bounded memory; here windows
-    # of 1 s and 40 columns stand in for 2 min and 4000
+                                                             monkeypatch, single_pass: bool) -> None:
+    # --plot averages the log-CQT in time to at most MAX_PLOT_COLUMNS columns, window by
+    # window, so the picture of an hour takes bounded memory; here windows of 1 s and 40
+    # columns stand in for 2 min and 4000. transcribe_file(plot=...) (what the CLI runs)
+    # draws it from the transcription's own pass: each window's log-CQT is computed once.
     import sys
 
+    import v3music.notes
     import v3music.plots
     from v3music.frontend import log_cqt
 
@@ -201,16 +204,31 @@ def test_plot_of_a_long_recording_is_pooled_window_by_window(transcriber: Transc
 
     y, path = oboe
     seen: dict = {}
+    calls = {"transcribe": 0, "notes": 0}
 
     def capture(features, frontend, notes, out, *, title, frame_rate):
         seen.update(features=features, frame_rate=frame_rate)
         return Path(out)
 
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
     monkeypatch.setattr(v3music.plots, "plot_piano_roll", capture)
     monkeypatch.setattr(vt, "MAX_PLOT_COLUMNS", 40)
     monkeypatch.setattr(vt, "WINDOW_SECONDS", 1.0)
     monkeypatch.setattr(vt, "CONTEXT_SECONDS", 0.5)
-    transcriber.plot_file(path, transcriber.transcribe(y, 16000), tmp_path / "roll.png")
+    if single_pass:
+        monkeypatch.setattr(vt, "log_cqt", counted("transcribe", vt.log_cqt))
+        monkeypatch.setattr(v3music.notes, "log_cqt", counted("notes", v3music.notes.log_cqt))
+        result = transcriber.transcribe_file(path, plot=tmp_path / "roll.png")
+        n_windows = -(-len(y) // 16000)
+        assert calls == {"transcribe": n_windows, "notes": 0}
+        assert [n.pitch for n in result.notes] == [n.pitch for n in transcriber.transcribe_file(path).notes]
+    else:
+        transcriber.plot_file(path, transcriber.transcribe(y, 16000), tmp_path / "roll.png")
     fe = transcriber.config.frontend()
     whole = log_cqt(y, fe)
     step = -(-whole.shape[1] // 40)

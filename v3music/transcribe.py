@@ -164,6 +164,46 @@ class Transcription:
 MAX_PLOT_COLUMNS = 4000
 
 
+class _PooledFeatures:
+    """A recording's log-CQT averaged in time to at most :data:`MAX_PLOT_COLUMNS` columns,
+    built window by window (bounded memory) for :func:`v3music.plots.plot_piano_roll`.
+
+    Parameters
+    ----------
+    n_frames : int
+        CQT frames of the whole recording.
+    n_bins : int
+    """
+
+    def __init__(self, n_frames: int, n_bins: int) -> None:
+        self.step = max(1, -(-n_frames // MAX_PLOT_COLUMNS))  # frames averaged into one column
+        self.n_frames = n_frames
+        self._columns: list[np.ndarray] = []
+        self._pending = np.zeros((n_bins, 0), np.float32)  # frames not yet pooled
+
+    def add(self, features: np.ndarray) -> None:
+        """Append the next frames [n_bins, frames] in order."""
+        pending = np.concatenate([self._pending, features], axis=1)
+        whole = pending.shape[1] // self.step * self.step
+        self._columns.append(pending[:, :whole].reshape(pending.shape[0], -1, self.step).mean(axis=2))
+        self._pending = pending[:, whole:]
+
+    def add_window(self, features: np.ndarray, offset: int, start: int, stop: int, n_samples: int,
+                   hop: int) -> None:
+        """Append the core frames of one window's features [n_bins, frames]: the window starts at
+        sample ``offset`` of the recording and its core is samples [start, stop) of the window."""
+        first, last = (offset + start) // hop, (offset + stop) // hop
+        if offset + stop >= n_samples:
+            last = self.n_frames
+        lo = first - offset // hop
+        self.add(features[:, lo : lo + last - first])
+
+    def result(self) -> tuple[np.ndarray, int]:
+        """The pooled features [n_bins, columns] and the frames per column."""
+        tail = [self._pending.mean(axis=1, keepdims=True)] if self._pending.shape[1] else []
+        return np.concatenate([*self._columns, *tail], axis=1), self.step
+
+
 def _window_lengths(sr: int) -> tuple[int, int]:
     """Core and context lengths (samples) of the windows long audio is cut into."""
     return int(WINDOW_SECONDS * sr), int(CONTEXT_SECONDS * sr)
@@ -273,26 +313,35 @@ class Transcriber:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
         return self._transcribe_mono(mono)
 
-    def _window_notes(self, mono: np.ndarray, start: int, stop: int) -> list[tuple[int, int, int, float]]:
+    def _window_notes(self, mono: np.ndarray, start: int, stop: int,
+                      features: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
         samples of ``mono`` (the offset is where the note is heard to end,
         :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB.
         Unnamed atoms are dropped; a note that continues the previous one at the same
-        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it."""
-        found = self.notes.encode(mono, start=start, stop=stop)
+        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it.
+        ``features`` is the log-CQT of ``mono`` if already computed."""
+        found = self.notes.encode(mono, start=start, stop=stop, features=features)
         pitches = self.notes.name_notes(found, context=self.pitch_context)
         found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.onsets, found.note_offs, pitches, found.peak_db) if p >= 0]
 
     def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
-                 peak_amplitude: float) -> Transcription:
-        """Join per-window notes (window offset, audio, core start, core stop) into a Transcription."""
+                 peak_amplitude: float, pooled: _PooledFeatures | None = None) -> Transcription:
+        """Join per-window notes (window offset, audio, core start, core stop) into a Transcription;
+        also feed each window's log-CQT to ``pooled`` if given."""
         sr = self.sample_rate
         duration = n_samples / sr
+        hop = self.config.hop_length
         raw: list[tuple[int, int, int, float]] = []
         for offset, audio, start, stop in windows:
-            raw.extend((offset + a, offset + b, p, lv) for a, b, p, lv in self._window_notes(audio, start, stop))
+            features = None
+            if pooled is not None:
+                features = log_cqt(audio, self.config.frontend())
+                pooled.add_window(features, offset, start, stop, n_samples, hop)
+            raw.extend((offset + a, offset + b, p, lv)
+                       for a, b, p, lv in self._window_notes(audio, start, stop, features))
         if not raw:
             if peak_amplitude < 1e-5:
                 return Transcription([], duration, ["no notes found: the audio is silent"])
@@ -314,12 +363,13 @@ class Transcriber:
 
         return self._collect(windows(), len(mono), float(np.max(np.abs(mono))))
 
-    def transcribe_file(self, path: Path | str) -> Transcription:
+    def transcribe_file(self, path: Path | str, *, plot: Path | str | None = None) -> Transcription:
         """Transcribe an audio file (any rate, mono or stereo) in bounded memory.
 
         The file is read, resampled and transcribed in windows of a few minutes
         with a few seconds of context on each side, so memory does not grow
-        with the length of the recording.
+        with the length of the recording. With ``plot``, the piano roll of
+        :meth:`plot_file` is drawn there (PNG) from the same pass over the file.
 
         Examples
         --------
@@ -334,10 +384,21 @@ class Transcriber:
         """
         core, pad = _window_lengths(self.sample_rate)
         reader = AudioWindows(path, sr=self.sample_rate, core=core, pad=pad)
-        result = self._collect(iter(reader), reader.n_samples, 0.0)
+        fe = self.config.frontend()
+        pooled = None if plot is None else _PooledFeatures(1 + reader.n_samples // fe.hop_length, fe.n_bins)
+        result = self._collect(iter(reader), reader.n_samples, 0.0, pooled)
         if not result.notes and reader.peak < 1e-5:
             result.warnings = ["no notes found: the audio is silent"]
+        if pooled is not None and plot is not None:
+            self._draw(pooled, result, plot, title=Path(path).name)
         return result
+
+    def _draw(self, pooled: _PooledFeatures, result: Transcription, out: Path | str, *, title: str) -> Path:
+        from .plots import plot_piano_roll
+
+        fe = self.config.frontend()
+        features, step = pooled.result()
+        return plot_piano_roll(features, fe, result.notes, out, title=title, frame_rate=fe.frame_rate / step)
 
     def plot_file(self, path: Path | str, result: Transcription, out: Path | str) -> Path:
         """Draw ``result`` as a piano roll over the log-CQT of ``path`` (PNG).
@@ -363,32 +424,17 @@ class Transcriber:
         ...     print(transcriber.plot_file(f"{folder}/a4.wav", result, f"{folder}/roll.png").name)
         roll.png
         """
-        from .plots import plot_piano_roll
-
         fe = self.config.frontend()
         core, pad = _window_lengths(self.sample_rate)
         reader = AudioWindows(path, sr=self.sample_rate, core=core, pad=pad)
-        n_frames = 1 + reader.n_samples // fe.hop_length
-        step = max(1, -(-n_frames // MAX_PLOT_COLUMNS))  # frames averaged into one column
-        columns: list[np.ndarray] = []
-        pending = np.zeros((fe.n_bins, 0), np.float32)  # frames not yet pooled
+        pooled = _PooledFeatures(1 + reader.n_samples // fe.hop_length, fe.n_bins)
         for offset, audio, start, stop in reader:
-            first, last = (offset + start) // fe.hop_length, (offset + stop) // fe.hop_length
-            if offset + stop >= reader.n_samples:
-                last = n_frames
-            features = log_cqt(audio, fe)
-            lo = first - offset // fe.hop_length
-            pending = np.concatenate([pending, features[:, lo : lo + last - first]], axis=1)
-            whole = pending.shape[1] // step * step
-            columns.append(pending[:, :whole].reshape(fe.n_bins, -1, step).mean(axis=2))
-            pending = pending[:, whole:]
-        if pending.shape[1]:
-            columns.append(pending.mean(axis=1, keepdims=True))
-        return plot_piano_roll(np.concatenate(columns, axis=1), fe, result.notes, out, title=Path(path).name,
-                               frame_rate=fe.frame_rate / step)
+            pooled.add_window(log_cqt(audio, fe), offset, start, stop, reader.n_samples, fe.hop_length)
+        return self._draw(pooled, result, out, title=Path(path).name)
 
     def transcribe_file_to_file(self, path: Path | str, out: Path | str, *, program: int = 0,
-                                tempo: float = 120.0, notes_csv: Path | str | None = None) -> Transcription:
+                                tempo: float = 120.0, notes_csv: Path | str | None = None,
+                                plot: Path | str | None = None) -> Transcription:
         """Transcribe ``path`` and write a standard MIDI file ``out`` (atomically).
 
         Parameters
@@ -403,6 +449,9 @@ class Transcriber:
             Tempo in BPM written into the file; note times stay in seconds.
         notes_csv : str or Path, optional
             Also write the notes as CSV (see :meth:`Transcription.write_csv`).
+        plot : str or Path, optional
+            Also draw the piano roll over the spectrogram there (PNG), from the
+            same pass over the file (see :meth:`transcribe_file`).
 
         Returns
         -------
@@ -420,7 +469,7 @@ class Transcriber:
         >>> int(track.program), [n.pitch for n in track.notes]
         (40, [69])
         """
-        result = self.transcribe_file(path)
+        result = self.transcribe_file(path, plot=plot)
         midi = result.to_midi(program=program, tempo=tempo)
         atomic_write(Path(out), lambda tmp: midi.write(str(tmp)))
         if notes_csv is not None:
