@@ -333,13 +333,13 @@ class Transcriber:
         also feed each window's log-CQT to ``pooled`` if given."""
         sr = self.sample_rate
         duration = n_samples / sr
-        hop = self.config.hop_length
+        fe = self.notes.frontend
         raw: list[tuple[int, int, int, float]] = []
         for offset, audio, start, stop in windows:
             features = None
             if pooled is not None:
-                features = log_cqt(audio, self.config.frontend())
-                pooled.add_window(features, offset, start, stop, n_samples, hop)
+                features = log_cqt(audio, fe)
+                pooled.add_window(features, offset, start, stop, n_samples, fe.hop_length)
             raw.extend((offset + a, offset + b, p, lv)
                        for a, b, p, lv in self._window_notes(audio, start, stop, features))
         if not raw:
@@ -394,6 +394,7 @@ class Transcriber:
         return result
 
     def _draw(self, pooled: _PooledFeatures, result: Transcription, out: Path | str, *, title: str) -> Path:
+        """Draw ``result``'s notes over the pooled log-CQT as a PNG at ``out``."""
         from .plots import plot_piano_roll
 
         fe = self.config.frontend()
