@@ -50,7 +50,8 @@ def _notes(onsets_s: list[float], offsets_s: list[float], k: int = 2, n_bins: in
     return EncodedNotes(
         onsets=(np.array(onsets_s) * SR).astype(np.int64), offsets=(np.array(offsets_s) * SR).astype(np.int64),
         peak_db=np.zeros(n), attack_db=np.zeros(n), attack_flux=np.zeros(n),
-        note_offs=(np.array(offsets_s) * SR).astype(np.int64), fragments=np.zeros((n, n_bins, k), np.float32),
+        note_offs=(np.array(offsets_s) * SR).astype(np.int64), after_release=np.zeros(n, bool),
+        fragments=np.zeros((n, n_bins, k), np.float32),
         codes=np.zeros(n, np.int64), quantized=np.zeros((n, 2), np.float32), style=np.zeros((n, 2), np.float32))
 
 

@@ -53,6 +53,9 @@ class EncodedNotes:
     note_offs : ndarray[N] (int64)
         Where each note is heard to end, in samples, at most ``offsets``
         (:attr:`v3music.segment.Segments.note_offs`).
+    after_release : ndarray[N] (bool)
+        The note starts where the level rose again after a release, not at an
+        onset (:attr:`v3music.segment.Segments.after_release`).
     fragments : ndarray[N, n_bins, frames] (float32)
         The model's input for each note (normalised if the model says so).
     codes : ndarray[N] (int64)
@@ -69,6 +72,7 @@ class EncodedNotes:
     attack_db: np.ndarray
     attack_flux: np.ndarray
     note_offs: np.ndarray
+    after_release: np.ndarray
     fragments: np.ndarray
     codes: np.ndarray
     quantized: np.ndarray
@@ -94,7 +98,10 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     (:attr:`EncodedNotes.attack_flux`): one held note that the detector cut
     where only its spectrum flickered. The joined note keeps the first
     part's onset, encoding and fragment, the last part's offset and
-    note-off, and the louder peak.
+    note-off, and the louder peak. A note that starts where the level rose
+    again after a release (:attr:`EncodedNotes.after_release`) and has the
+    same name as the note before it is dropped instead: the release swelled,
+    and the note before it keeps its own end.
 
     Parameters
     ----------
@@ -118,11 +125,18 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     >>> notes = EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 300]),
     ...                      peak_db=np.array([0.0, 1.0, 0.0]), attack_db=np.array([30.0, 0.5, 0.5]),
     ...                      attack_flux=np.array([9.0, 1.0, 5.0]),  # the third: a soft dip but a strike
-    ...                      note_offs=np.array([90, 180, 250]), fragments=np.zeros((3, 2, 1)),
-    ...                      codes=np.zeros(3, np.int64), quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
+    ...                      note_offs=np.array([90, 180, 250]), after_release=np.zeros(3, bool),
+    ...                      fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
+    ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
     >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
     >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.note_offs.tolist(), names.tolist()
     ([0, 200], [200, 300], [180, 250], [64, 64])
+
+    A rise after the release of a note, named like that note, is dropped; one with a new name stays:
+
+    >>> notes.after_release[2] = True
+    >>> [join_unarticulated(notes, np.array([60, 62, n]), gap=0)[1].tolist() for n in (62, 65)]
+    [[60, 62], [60, 62, 65]]
     """
     names = np.asarray(names)
     keep: list[int] = []
@@ -130,6 +144,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     for i in range(len(notes)):
         if keep:
             last = keep[-1]
+            if notes.after_release[i] and names[i] >= 0 and names[i] == names[last]:
+                continue
             if (names[i] >= 0 and names[i] == names[last] and notes.onsets[i] - offsets[last] <= gap
                     and notes.attack_db[i] < min_db and notes.attack_flux[i] < min_flux):
                 offsets[last], note_offs[last] = notes.offsets[i], notes.note_offs[i]
@@ -373,7 +389,7 @@ class NoteEncoder:
         if len(on) == 0:
             dc, ds = model.config.content_dim, model.config.style_dim
             return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep], found.attack_flux[keep],
-                                found.note_offs[keep].astype(np.int64),
+                                found.note_offs[keep].astype(np.int64), found.after_release[keep],
                                 np.zeros((0, *model.fragment_shape), np.float32), np.zeros(0, np.int64),
                                 np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
         frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
@@ -394,6 +410,7 @@ class NoteEncoder:
             attack_db=found.attack_db[keep],
             attack_flux=found.attack_flux[keep],
             note_offs=found.note_offs[keep].astype(np.int64) * fe.hop_length,
+            after_release=found.after_release[keep],
             fragments=frags,
             codes=np.concatenate(codes).astype(np.int64),
             quantized=np.concatenate(quantized),

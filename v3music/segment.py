@@ -85,6 +85,15 @@ TAIL_ABOVE_FLOOR_DB = 10.0
 #: seed 1; 0.876 -> 0.909 with noise and a room; margins of 6-20 dB are alike on clean audio.
 RISE_MARGIN_DB = 15.0
 RISE_CHECK_SECONDS = 0.1
+#: After a note's release (:func:`_release_start`) the level may rise again while it still
+#: sounds: a soft note after a short rest the release fills, whose attack neither the CQT
+#: novelty nor the flux onsets see (a cello D3 17 dB below the loudest note, a flux ratio of
+#: 2-4). A local minimum of the level followed by a rise of RELEASE_RISE_DB within 3 frames,
+#: with a relative flux of at least RELEASE_RISE_FLUX there, starts a note
+#: (:attr:`Segments.after_release`); one named like the note before it is dropped, not joined
+#: (:func:`v3music.notes.join_unarticulated`): the release itself swelled. Research log T39.
+RELEASE_RISE_DB = 3.0
+RELEASE_RISE_FLUX = 1.0
 #: A peak of the short-window flux at least this many times the recording's typical flux
 #: (:func:`relative_flux`) is an onset even where the CQT novelty shows none: attacks after
 #: short rests that the previous note's release fills (alto sax), and quick legato changes.
@@ -122,6 +131,9 @@ class Segments:
         Where the note is heard to end (exclusive frame, at most ``offsets``):
         the first sharp fall of its level that stays down (:func:`_note_off`);
         a release tail rings on after it.
+    after_release : ndarray[n_notes] (bool)
+        The note starts where the level rose again after the previous note's
+        release (:func:`_rise_after_release`), not at an onset.
     """
 
     onsets: np.ndarray
@@ -130,6 +142,7 @@ class Segments:
     attack_db: np.ndarray
     attack_flux: np.ndarray
     note_offs: np.ndarray
+    after_release: np.ndarray
 
 
 def articulation_db(level: np.ndarray, onsets: np.ndarray) -> np.ndarray:
@@ -332,6 +345,33 @@ def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: i
     return None
 
 
+def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end: int, *, rise_db: float,
+                        min_flux: float) -> int | None:
+    """Start frame of a note whose level rises again in frames [first, end) after a release; None if none.
+
+    The first local minimum k of ``level`` (dB) in [first, end - 4) from which
+    the level rises ``rise_db`` or more within 3 frames while the relative flux
+    (:func:`relative_flux`) reaches ``min_flux`` there; the note starts at the
+    largest relative flux of frames k..k+3.
+
+    Examples
+    --------
+    >>> release = 20.0 - 1.5 * np.arange(12.0)  # a release decaying 1.5 dB per frame...
+    >>> level = np.concatenate([release, 4.0 + 2.5 * np.arange(1.0, 5.0), np.full(8, 14.0)])  # ...then a soft note
+    >>> flux = np.zeros(len(level))
+    >>> flux[13] = 2.5
+    >>> _rise_after_release(level, flux, 1, len(level), rise_db=3.0, min_flux=1.0)
+    13
+    >>> _rise_after_release(release, np.ones(12), 1, 12, rise_db=3.0, min_flux=1.0) is None  # a decay alone
+    True
+    """
+    for k in range(max(first, 1), end - 4):
+        if (level[k] <= level[k - 1] and level[k] < level[k + 1] and level[k + 1 : k + 4].max() - level[k] >= rise_db
+                and rel_flux[k : k + 4].max() >= min_flux):
+            return k + int(np.argmax(rel_flux[k : k + 4]))
+    return None
+
+
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
               hold: int) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
@@ -424,7 +464,9 @@ def segment_notes(
     leave less than ``min_note_seconds``: a struck note that decays fast is
     kept to its end). Where the level after such a release settles instead of
     decaying, a soft note was played legato: a note with no attack starts
-    there (:func:`_note_in_tail`, :data:`TAIL_FLAT_DB`). A note whose
+    there (:func:`_note_in_tail`, :data:`TAIL_FLAT_DB`); otherwise, where the
+    level rises again while the release still sounds, a soft note starts
+    there (:func:`_rise_after_release`, :data:`RELEASE_RISE_DB`). A note whose
     spectrum then moves by a semitone or more
     (a legato change of pitch with no onset) is split where the new note rose
     (:data:`SPLIT_REFINE_SECONDS`). Each part also gets the frame where it is
@@ -498,6 +540,7 @@ def segment_notes(
                         ("hold", NOTE_OFF_HOLD_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
     in_tails: set[int] = set()  # starts of notes found in a release's tail (no attack)
+    after_release: set[int] = set()  # starts of notes where the level rose again after a release
     on, off, peak, note_off = [], [], [], []
     i = 0
     while i < len(merged):  # a note found in a tail joins the list as the next start
@@ -519,6 +562,13 @@ def segment_notes(
                 merged.insert(i, held)
                 in_tails.add(held)
                 cut = held
+            else:  # or where the level rises again while the release still sounds
+                rise = _rise_after_release(level, rel_flux, max(cut + 1, s + min_gap), end,
+                                           rise_db=RELEASE_RISE_DB, min_flux=RELEASE_RISE_FLUX)
+                if rise is not None:
+                    merged.insert(i, rise)
+                    after_release.add(rise)
+                    cut = rise
             end = cut
         elif (end - s) / fe.frame_rate < min_note_seconds:
             continue
@@ -536,5 +586,6 @@ def segment_notes(
     attack_db[unstruck] = 0.0
     attack_flux[unstruck] = 0.0
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float), attack_db, attack_flux,
-                    np.asarray(note_off, dtype=int))
+                    np.asarray(note_off, dtype=int),
+                    np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release))))
 
