@@ -87,7 +87,7 @@ RISE_MARGIN_DB = 15.0
 RISE_CHECK_SECONDS = 0.1
 #: After a note's release (:func:`_release_start`) the level may rise again while it still
 #: sounds: a soft note after a short rest the release fills, whose attack neither the CQT
-#: novelty nor the flux onsets see (a cello D3 17 dB below the loudest note, a flux ratio of
+#: novelty nor the flux onsets see (cello notes 17-19 dB below the loudest one, flux ratios of
 #: 2-4). A local minimum of the level followed by a rise of RELEASE_RISE_DB within 3 frames,
 #: with a relative flux of at least RELEASE_RISE_FLUX there, starts a note
 #: (:attr:`Segments.after_release`); one named like the note before it is dropped, not joined
