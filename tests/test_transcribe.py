@@ -331,7 +331,7 @@ def test_a_release_hovering_at_the_silence_threshold_starts_no_note(transcriber:
 def test_soft_notes_that_rise_in_a_release_are_found(transcriber: Transcriber) -> None:
     # research log T39: a cello melody over MIDI 36-64 (the four-octave bench's seed 2,
     # melody 5); the D#3 at 1.63 s (velocity 42) and the E3 at 5.75 s (43) begin 60 and 50 ms
-    # after louder notes whose releases fill the rest, 17-19 dB under the loudest note: no
+    # after louder notes whose releases fill the rest, 12-19 dB under the loudest note: no
     # onset sees them, but the level rises again there. Before T39 both were missed.
     rows = [(0.276, 0.924, 52, 85), (0.924, 1.314, 54, 75), (1.399, 1.577, 54, 53), (1.634, 2.187, 51, 42),
             (2.223, 3.159, 47, 112), (3.159, 3.848, 47, 83), (4.428, 4.815, 47, 42), (4.852, 5.207, 50, 127),
