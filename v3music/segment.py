@@ -105,6 +105,11 @@ FLUX_ONSET_RATIO = 6.0
 #: Karplus-Strong pluck), and 0.01 dB of numerical ripple must not look like an attack. TimGM6mb's
 #: renders lie far above it (0.023-0.87 on the bench's dev sets; research log T24).
 MIN_TYPICAL_FLUX = 0.02
+#: Each onset may move back this far (s) from where the novelty was backtracked to, onto the
+#: strongest short-window flux (:func:`_refine_onsets`): on a rippling novelty (vibrato, a slow
+#: attack over a ringing note) backtracking stops at a shallow minimum after the attack began.
+#: Research log T41: the bench's bowed voice 0.84 -> 0.89 note F1 (voices seed 0), no set worse than -0.007.
+ONSET_LOOKBACK_SECONDS = 0.1
 
 
 @dataclass
@@ -284,19 +289,33 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
     return strength, level
 
 
-def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int) -> np.ndarray:
-    """Move each onset frame to the flux maximum in [onset - 2, min(onset + reach, peak + 1, next onset)).
+def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int,
+                   lookback: int = 2) -> np.ndarray:
+    """Move each onset frame to the flux maximum in [onset - lookback, min(onset + reach, peak + 1, next onset)).
 
     ``peaks`` [n_onsets] are the novelty peaks the onsets were backtracked from:
     a note has begun by the time its novelty peaks, so a later flux (a breath or
-    tremolo inside the note) is never taken for its attack. An onset with no
-    flux at all in its window is dropped: nothing rises there in the short
-    window, and the CQT's long kernels only saw something far off (such as an
-    abrupt end of the recording).
+    tremolo inside the note) is never taken for its attack. The window also
+    starts ``lookback`` frames before the backtracked onset (never at or
+    before the previous refined onset): on a novelty that ripples (vibrato,
+    a slow attack over a ringing note) backtracking stops at a shallow
+    minimum after the attack began. An onset with no flux at all in its
+    window is dropped: nothing rises there in the short window, and the
+    CQT's long kernels only saw something far off (such as an abrupt end of
+    the recording).
+
+    Examples
+    --------
+    >>> flux = np.zeros(20)
+    >>> flux[[5, 9]] = [2.0, 1.0]  # the attack at 5, a ripple at 9
+    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4).tolist()  # backtracked to 8
+    [9]
+    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4, lookback=4).tolist()
+    [5]
     """
     refined: list[int] = []
     for i, o in enumerate(onsets):
-        lo = max(int(o) - 2, refined[-1] + 1 if refined else 0)
+        lo = max(int(o) - lookback, refined[-1] + 1 if refined else 0)
         hi = min(int(o) + reach, int(peaks[i]) + 1, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))
         if hi <= lo:
             refined.append(int(o))
@@ -446,7 +465,7 @@ def segment_notes(
     floored 60 dB below the peak and :data:`NOISE_MARGIN_DB` above each bin's
     noise floor, frequency max-filter of 3 bins, 80 ms
     minimum gap, backtracked to the preceding minimum), each then moved to the
-    strongest short-window (32 ms) flux from 32 ms before it to its novelty
+    strongest short-window (32 ms) flux from 100 ms before it to its novelty
     peak (at most 250 ms after it), because the CQT's long low-frequency
     kernels respond before a note starts; a note may also start
     where sound begins after silence (if its level rises :data:`RISE_MARGIN_DB`
@@ -506,10 +525,11 @@ def segment_notes(
                                        wait=min_gap, units="frames")
     onsets = librosa.onset.onset_backtrack(peaks, env) if len(peaks) else peaks  # librosa refuses no peaks
     # The CQT's long low-frequency kernels see a note coming: move each onset to
-    # the strongest short-window flux from 2 frames before it to its novelty peak
+    # the strongest short-window flux from ONSET_LOOKBACK_SECONDS before it to its novelty peak
     # (at most 250 ms after it, never past the next onset).
     onsets = _refine_onsets(np.asarray(onsets, dtype=int), np.asarray(peaks, dtype=int), short_flux,
-                            reach=max(round(0.25 * fe.frame_rate), 1))
+                            reach=max(round(0.25 * fe.frame_rate), 1),
+                            lookback=max(round(ONSET_LOOKBACK_SECONDS * fe.frame_rate), 1))
     # a note may also start where sound begins after silence, if it then rises well above the threshold
     rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
     if active[0]:
