@@ -111,6 +111,13 @@ FLUX_ONSET_RATIO = 6.0
 #: Karplus-Strong pluck), and 0.01 dB of numerical ripple must not look like an attack. TimGM6mb's
 #: renders lie far above it (0.023-0.87 on the bench's dev sets; research log T24).
 MIN_TYPICAL_FLUX = 0.02
+#: A candidate onset where the level falls at least this much (dB) from the frame before it to the
+#: frame after it, and does not rise again by RELEASE_CLICK_RISE_DB before the next candidate
+#: (within 0.11 s), is the click of an abrupt stop, not an attack (:func:`_release_clicks`).
+#: Research log T43: the bench's own SoundFont 0.936 -> 0.957 note F1 (reed 0.87 -> 0.91),
+#: TimGM6mb sets within -0.002.
+RELEASE_CLICK_DROP_DB = 8.0
+RELEASE_CLICK_RISE_DB = 1.5
 #: Each onset may move back this far (s) from where the novelty was backtracked to, onto the
 #: strongest short-window flux (:func:`_refine_onsets`): on a rippling novelty (vibrato, a slow
 #: attack over a ringing note) backtracking stops at a shallow minimum after the attack began.
@@ -360,6 +367,41 @@ def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, w
     return max(start + k + int(held[-1]), start + 1)
 
 
+def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = RELEASE_CLICK_DROP_DB,
+                    rise_db: float = RELEASE_CLICK_RISE_DB, window: int = 7) -> np.ndarray:
+    """Which candidate onsets [N] (sorted frames) are the click of an abrupt stop, not an attack.
+
+    A note that stops abruptly (a short release, an organ, a damped string)
+    spreads its last frame's energy over many bins, so the flux peaks there as
+    at an attack. Such a candidate k has ``level`` (dB) falling ``drop_db`` or
+    more from frame k - 1 to frame k + 1, staying below level[k - 1] over
+    frames k + 1..k + 3, and not rising ``rise_db`` above its low of frames
+    k + 1..k + 2 in frames k + 3 .. min(k + ``window``, next candidate - 1) - 1
+    (the next candidate after k + 1).
+
+    Examples
+    --------
+    >>> level = np.array([20.0] * 10 + [19.0, 5.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0] + [15.0] * 10)
+    >>> _release_clicks(np.array([10, 18]), level).tolist()  # a stop at 10, a note at 18
+    [True, False]
+    >>> level[13:18] = [4.0, 9.0, 12.0, 12.0, 12.0]  # a soft note rising after the fall
+    >>> _release_clicks(np.array([10, 18]), level).tolist()
+    [False, False]
+    """
+    clicks = np.zeros(len(starts), dtype=bool)
+    for i, k in enumerate(starts.tolist()):
+        if k < 3 or k + window > len(level):
+            continue
+        before = float(level[k - 1])
+        if level[k + 1] > before - drop_db or level[k + 1 : k + 4].max() >= before:
+            continue
+        later = starts[starts > k + 1]
+        stop = min(k + window, int(later[0]) - 1 if later.size else k + window)
+        low = float(level[k + 1 : k + 3].min())
+        clicks[i] = stop <= k + 3 or float(level[k + 3 : stop].max()) - low < rise_db
+    return clicks
+
+
 def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: int, floor_db: float) -> int | None:
     """Start frame of a held note in the tail frames [cut, end) after a release cut; None if none.
 
@@ -570,6 +612,7 @@ def segment_notes(
     if found.size:
         strong = strong[np.abs(strong[:, None] - found[None]).min(axis=1) >= min_gap]
     starts = np.unique(np.concatenate([found, strong])).astype(int)
+    starts = starts[~_release_clicks(starts, level)]
     merged: list[int] = []
     for s in starts:
         if not merged or s - merged[-1] >= min_gap:
