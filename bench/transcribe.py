@@ -144,8 +144,12 @@ def make_dev_set(
     detune_cents: float = 0.0,
     vibrato_cents: float = 0.0,
     style: str = "free",
+    soundfont: Path | None = None,
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
+
+    Programs 0-127 are rendered with ``soundfont`` (default: TimGM6mb), programs
+    of :data:`VOICES` with the bench's own synthesisers.
 
     ``style`` ``"free"``: free rhythm (:func:`v3music.melodies.random_melody`);
     ``"song"``: metre, scales and phrases (:func:`v3music.melodies.song_melody`).
@@ -170,26 +174,26 @@ def make_dev_set(
         if detune_cents or vibrato_cents:
             add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
                             vibrato_cents=vibrato_cents)
-        dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, sr=sr)
+        dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, soundfont=soundfont, sr=sr)
         audio = degrade(dry, sr, np.random.default_rng([seed, i]),
                         noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
         # the reference is read back from the MIDI that was rendered, less the notes the
         # SoundFont has no sound for (no system can hear those)
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes
-                                  if program in VOICES or sounds(program, n.pitch)])
+                                  if program in VOICES or sounds(program, n.pitch, soundfont)])
         dev.append(Melody(f"m{i:03d}-p{program:03d}", program, audio, sr, ref))
     return dev
 
 
 @functools.cache
-def sounds(program: int, pitch: int) -> bool:
-    """Whether the default SoundFont plays MIDI ``pitch`` on GM ``program`` at all.
+def sounds(program: int, pitch: int, soundfont: Path | None = None) -> bool:
+    """Whether ``soundfont`` (default: TimGM6mb) plays MIDI ``pitch`` on GM ``program`` at all.
 
     A lone 0.4 s note at velocity 100 is rendered; a peak under -80 dBFS
     counts as silence. TimGM6mb, for one, has no sample for the alto sax's E4
     (program 65, pitch 64), so a melody's E4 there is not in the audio.
     """
-    audio = render_midi(melody_midi([(0.0, 0.4, int(pitch), 100)], int(program)), sr=16000)
+    audio = render_midi(melody_midi([(0.0, 0.4, int(pitch), 100)], int(program)), soundfont=soundfont, sr=16000)
     return bool(audio.size) and float(np.abs(audio).max()) >= 1e-4
 
 
@@ -552,13 +556,15 @@ def format_table(summary: dict[str, dict[str, float]], ratio_rows: dict[str, dic
     return "\n".join(lines)
 
 
-def format_per_program(per_program: dict[str, dict[str, dict[str, float]]]) -> str:
-    """Note F1 per GM program (rows) and system (columns)."""
+def format_per_program(per_program: dict[str, dict[str, dict[str, float]]], *, soundfont: Path | None = None) -> str:
+    """Note F1 per program (rows) and system (columns); programs 0-127 are named as GM's,
+    or, with ``soundfont``, as that file's presets."""
     systems = list(per_program)
     progs = list(per_program[systems[0]])
     lines = ["  ".join([f"{'program':<28}", f"{'melodies':>8}", *(f"{s + ' F1':>9}" for s in systems)])]
     for p in progs:
-        label = f"{p:>3} {VOICES.get(int(p)) or pretty_midi.program_to_instrument_name(int(p))}"
+        gm = pretty_midi.program_to_instrument_name(int(p)) if soundfont is None else f"preset of {soundfont.name}"
+        label = f"{p:>3} {VOICES.get(int(p)) or gm}"
         n = int(per_program[systems[0]][p]["n_melodies"])
         lines.append("  ".join([f"{label:<28}", f"{n:>8}",
                                 *(f"{per_program[s][p]['note_f1']:>9.3f}" for s in systems)]))
@@ -586,6 +592,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--programs", default=",".join(map(str, DEFAULT_PROGRAMS)),
                     help="comma-separated GM programs (0-based), unseen in training; 128-131 are the bench's own "
                          "synthesisers (pluck, FM electric piano, reed, bowed), in no SoundFont")
+    ap.add_argument("--soundfont", type=Path, default=None,
+                    help="render programs 0-127 with this .sf2 instead of TimGM6mb (for one that is not tuned "
+                         "for: python bench/make_soundfont.py OUT.sf2, then --soundfont OUT.sf2 --programs 0,1,2,3)")
     ap.add_argument("--sr", type=int, default=16000, help="sample rate of the rendered audio, Hz")
     ap.add_argument("--device", default="cpu", help="device of the v3 model")
     ap.add_argument("--noise-snr", type=float, default=None,
@@ -634,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
           f"{torch.get_num_threads()} threads (default), load average {load_start[0]:.2f} "
           f"{load_start[1]:.2f} {load_start[2]:.2f} (1/5/15 min)")
     seen = sorted(set(args.programs) & set(INSNOTES_PROGRAMS))
-    if seen:
+    if seen and args.soundfont is None:
         print(f"warning: programs {seen} were used to train the shipped insnotes model")
 
     t0 = time.perf_counter()
@@ -648,8 +657,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
                            reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato,
-                           style=args.style)
+                           style=args.style, soundfont=args.soundfont)
         description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, "
+                       f"SoundFont {'TimGM6mb' if args.soundfont is None else args.soundfont.name}, "
                        f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
                        f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "
@@ -680,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
           "frames 10 ms); speed: audio s / wall s, warm")
     print(format_table(results["summary"], ratio_rows))
     print()
-    print(format_per_program(results["per_program"]))
+    print(format_per_program(results["per_program"], soundfont=args.soundfont))
     print()
     print(f"load average at the end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} (1/5/15 min)")
 
