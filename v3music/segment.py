@@ -121,7 +121,8 @@ RELEASE_CLICK_RISE_DB = 1.5
 #: Each onset may move back this far (s) from where the novelty was backtracked to, onto the
 #: strongest short-window flux (:func:`_refine_onsets`): on a rippling novelty (vibrato, a slow
 #: attack over a ringing note) backtracking stops at a shallow minimum after the attack began.
-#: Research log T41: the bench's bowed voice 0.84 -> 0.89 note F1 (voices seed 0), no set worse than -0.007.
+#: Research log T41: the bench's bowed voice 0.84 -> 0.89 note F1 (voices seed 0); measured with
+#: T42-T43, the 19 dev sets move by -0.004 to +0.014 note F1.
 ONSET_LOOKBACK_SECONDS = 0.1
 
 
@@ -143,7 +144,9 @@ class Segments:
         legato) has almost none.
     attack_flux : ndarray[n_notes]
         Largest relative onset flux (:func:`relative_flux`) of the note's
-        first 3 frames: a struck or plucked restart is many times the
+        first 3 frames (for an onset moved back by :data:`ONSET_LOOKBACK_SECONDS`,
+        of the 3 frames from the strongest flux no more than 2 frames before
+        its backtracked onset): a struck or plucked restart is many times the
         typical; a flicker inside a held note is about 1.
     note_offs : ndarray[n_notes] (int)
         Where the note is heard to end (exclusive frame, at most ``offsets``):
@@ -303,7 +306,7 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
 
 
 def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int,
-                   lookback: int = 2) -> np.ndarray:
+                   lookback: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Move each onset frame to the flux maximum in [onset - lookback, min(onset + reach, peak + 1, next onset)).
 
     ``peaks`` [n_onsets] are the novelty peaks the onsets were backtracked from:
@@ -317,24 +320,40 @@ def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, r
     CQT's long kernels only saw something far off (such as an abrupt end of
     the recording).
 
+    Returns
+    -------
+    refined : ndarray[M] (int)
+        The onsets.
+    attacks : ndarray[M] (int)
+        Where each onset's attack strength is read: the flux maximum from 2
+        frames before the backtracked onset only (the refined onset if there
+        is none). Reading it at the earlier maximum that ``lookback`` may find
+        would make a ripple of a held note look like an attack (research log T41).
+
     Examples
     --------
     >>> flux = np.zeros(20)
     >>> flux[[5, 9]] = [2.0, 1.0]  # the attack at 5, a ripple at 9
-    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4).tolist()  # backtracked to 8
+    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4)[0].tolist()  # backtracked to 8
     [9]
-    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4, lookback=4).tolist()
-    [5]
+    >>> [x.tolist() for x in _refine_onsets(np.array([8]), np.array([10]), flux, reach=4, lookback=4)]
+    [[5], [9]]
     """
     refined: list[int] = []
+    attacks: list[int] = []
     for i, o in enumerate(onsets):
-        lo = max(int(o) - lookback, refined[-1] + 1 if refined else 0)
+        floor = refined[-1] + 1 if refined else 0
+        lo = max(int(o) - lookback, floor)
         hi = min(int(o) + reach, int(peaks[i]) + 1, int(onsets[i + 1]) if i + 1 < len(onsets) else len(flux))
         if hi <= lo:
             refined.append(int(o))
+            attacks.append(int(o))
         elif flux[lo:hi].max() > 0.0:
             refined.append(lo + int(np.argmax(flux[lo:hi])))
-    return np.asarray(refined, dtype=int)
+            near = max(int(o) - 2, floor)
+            attacks.append(near + int(np.argmax(flux[near:hi])) if hi > near and flux[near:hi].max() > 0.0
+                           else refined[-1])
+    return np.asarray(refined, dtype=int), np.asarray(attacks, dtype=int)
 
 
 def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int,
@@ -593,9 +612,10 @@ def segment_notes(
     # The CQT's long low-frequency kernels see a note coming: move each onset to
     # the strongest short-window flux from ONSET_LOOKBACK_SECONDS before it to its novelty peak
     # (at most 250 ms after it, never past the next onset).
-    onsets = _refine_onsets(np.asarray(onsets, dtype=int), np.asarray(peaks, dtype=int), short_flux,
-                            reach=max(round(0.25 * fe.frame_rate), 1),
-                            lookback=max(round(ONSET_LOOKBACK_SECONDS * fe.frame_rate), 1))
+    onsets, attack_frames = _refine_onsets(np.asarray(onsets, dtype=int), np.asarray(peaks, dtype=int), short_flux,
+                                           reach=max(round(0.25 * fe.frame_rate), 1),
+                                           lookback=max(round(ONSET_LOOKBACK_SECONDS * fe.frame_rate), 1))
+    attack_at = dict(zip(onsets.tolist(), attack_frames.tolist()))  # other starts read their own frame
     # a note may also start where sound begins after silence, if it then rises well above the threshold
     rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
     if active[0]:
@@ -668,7 +688,8 @@ def segment_notes(
             note_off.append(_note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames))
     onsets = np.asarray(on, dtype=int)
     attack_db = articulation_db(level, onsets)
-    attack_flux = np.array([rel_flux[b : b + 3].max() for b in onsets], dtype=float)
+    read_at = [attack_at.get(b, b) for b in onsets.tolist()]
+    attack_flux = np.array([rel_flux[b : b + 3].max() for b in read_at], dtype=float)
     unstruck = np.isin(onsets, np.fromiter(in_tails, dtype=int, count=len(in_tails)))
     attack_db[unstruck] = 0.0
     attack_flux[unstruck] = 0.0
