@@ -86,7 +86,9 @@ def test_readme_python_snippets_run(tmp_path: Path, monkeypatch) -> None:
     assert len(snippets) >= 2
     monkeypatch.chdir(ROOT)
     for snippet in snippets:
-        code = snippet.replace('"melody_as_flute.wav"', repr(str(tmp_path / "melody_as_flute.wav")))
+        for name in ("melody_as_flute.wav", "mine.sf2"):  # outputs go to tmp_path
+            snippet = snippet.replace(f'"{name}"', repr(str(tmp_path / name)))
+        code = snippet
         exec(compile(code, "README.md", "exec"), {})  # noqa: S102 -- the README snippets are the test subject
 
 
