@@ -10,9 +10,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from v3.errors import ConfigError
-from v3music.soundfont import Instrument, Zone, write_soundfont
-from v3music.synth import make_insnotes, read_manifest, render_midi
+from v3.errors import ConfigError, InputError
+from v3music.soundfont import Instrument, Zone, soundfont_presets, write_soundfont
+from v3music.synth import instrument_names, make_insnotes, read_manifest, render_midi
 from v3music.transcribe import Transcriber
 
 SR = 16000
@@ -89,6 +89,7 @@ def test_insnotes_render_with_a_user_soundfont(font: Path, tmp_path: Path) -> No
     make_insnotes(tmp_path, programs=(5,), n_cycles=1, seed=0, soundfont=font)
     manifest = read_manifest(tmp_path)
     assert manifest["soundfont"] == "reed.sf2"
+    assert manifest["files"][0]["instrument"] == "reed"  # the SoundFont's preset name, not GM's
     sounding = manifest["files"][0]["sounding_pitches"]
     assert np.allclose(sounding, range(60, 72), atol=0.3)
 
@@ -100,3 +101,17 @@ def test_transcription_of_a_melody_in_a_user_soundfont(font: Path) -> None:
     notes = Transcriber().transcribe(y, SR).notes
     assert [n.pitch for n in notes] == [p for _, _, p in rows]
     assert np.abs(np.array([n.onset for n in notes]) - [a for a, _, _ in rows]).max() < 0.05
+
+
+def test_presets_are_read_back_and_a_missing_program_is_named_and_warned(font: Path, caplog) -> None:
+    assert soundfont_presets(font) == {(0, 5): "reed", (0, 9): "once"}
+    with caplog.at_level("WARNING", logger="v3music.synth"):
+        names = instrument_names([5, 40], font)
+    assert names == {5: "reed", 40: "program 40 (not in reed.sf2)"}
+    assert "no preset for program 40" in caplog.text
+
+
+def test_presets_of_a_file_that_is_not_a_soundfont(tmp_path: Path) -> None:
+    (tmp_path / "x.sf2").write_bytes(b"RIFF\0\0\0\0WAVEfmt ")
+    with pytest.raises(InputError, match="not a SoundFont 2 file"):
+        soundfont_presets(tmp_path / "x.sf2")

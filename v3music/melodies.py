@@ -20,7 +20,14 @@ import soundfile as sf
 from v3.errors import ConfigError, DataError
 from v3.fileio import atomic_write
 
-from .synth import _resolve_soundfont, _soundfont_bytes, _write_wav, render_midi, write_manifest
+from .synth import (
+    _resolve_soundfont,
+    _soundfont_bytes,
+    _write_wav,
+    instrument_names,
+    render_midi,
+    write_manifest,
+)
 
 __all__ = ["MELODY_TRAIN_PROGRAMS", "make_melodies", "make_note_grid", "melody_midi", "random_melody", "song_melody"]
 
@@ -224,7 +231,7 @@ def _prepare_output(out_dir: Path | str, programs: Sequence[int], low: int, high
 
 
 def _write_file(out: Path, name: str, audio: np.ndarray, sr: int, program: int,
-                notes: Sequence[tuple[float, float, int, int]]) -> dict[str, Any]:
+                notes: Sequence[tuple[float, float, int, int]], instrument: str) -> dict[str, Any]:
     """Write one rendered file (atomically) and return its manifest entry."""
     try:
         atomic_write(out / name, functools.partial(_write_wav, audio=audio.astype(np.float32), sr=sr))
@@ -233,7 +240,7 @@ def _write_file(out: Path, name: str, audio: np.ndarray, sr: int, program: int,
     return {
         "path": name,
         "program": program,
-        "instrument": pretty_midi.program_to_instrument_name(program),
+        "instrument": instrument,
         "onsets": [n[0] for n in notes],
         "offsets": [n[1] for n in notes],
         "pitches": [n[2] for n in notes],
@@ -314,6 +321,7 @@ def make_melodies(
     if files_per_program < 1 or seconds <= 1.0:
         raise ConfigError("files_per_program must be >= 1 and seconds > 1")
     out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
+    names = instrument_names(programs, None if soundfont is None else sf_path)
     jobs = [(int(p), k) for p in programs for k in range(files_per_program)]
     entries = []
     for index, (program, k) in enumerate(_progress(jobs, progress, "melodies", "file")):
@@ -324,7 +332,8 @@ def make_melodies(
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak > 0.99:
             audio = audio * (0.9 / peak)
-        entries.append(_write_file(out, f"mel{index:03d}_prog{program:03d}.wav", audio, sr, program, notes))
+        entries.append(_write_file(out, f"mel{index:03d}_prog{program:03d}.wav", audio, sr, program, notes,
+                                   names[program]))
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path)
 
 
@@ -357,6 +366,7 @@ def make_note_grid(
     if cycles < 1:
         raise ConfigError(f"cycles={cycles} must be >= 1")
     out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
+    names = instrument_names(programs, None if soundfont is None else sf_path)
     entries = []
     for program in _progress([int(p) for p in programs], progress, "notes", "program"):
         rng = np.random.default_rng([int(seed), program])
@@ -367,5 +377,5 @@ def make_note_grid(
         n = len(notes) * sr
         audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
         audio = audio * 0.9 / max(float(np.abs(audio).max()), 1e-6)
-        entries.append(_write_file(out, f"prog{program:03d}.wav", audio, sr, program, notes))
+        entries.append(_write_file(out, f"prog{program:03d}.wav", audio, sr, program, notes, names[program]))
     return write_manifest(out, entries, sr=sr, seed=int(seed), soundfont=sf_path, note_seconds=1.0)

@@ -20,6 +20,8 @@ Instrument
     A preset: its program number, zones and envelope.
 write_soundfont
     Write instruments to a ``.sf2`` file.
+soundfont_presets
+    The presets of any SoundFont 2 file: (bank, program) -> name.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from v3.errors import ConfigError
+from v3.errors import ConfigError, InputError
 from v3.fileio import atomic_write
 
-__all__ = ["Instrument", "Zone", "write_soundfont"]
+__all__ = ["Instrument", "Zone", "soundfont_presets", "write_soundfont"]
 
 # SoundFont 2.01 generator numbers (section 8.1.2 of the specification)
 _VIB_LFO_TO_PITCH = 6
@@ -262,3 +264,49 @@ def write_soundfont(path: Path | str, instruments: Sequence[Instrument], *, name
     out = Path(path)
     atomic_write(out, lambda tmp: Path(tmp).write_bytes(body))
     return out
+
+
+def _chunks(data: bytes, start: int, stop: int) -> dict[bytes, tuple[int, int]]:
+    """The RIFF chunks in data[start:stop]: tag (or ``LIST`` type) -> (data start, data stop)."""
+    found: dict[bytes, tuple[int, int]] = {}
+    pos = start
+    while pos + 8 <= stop:
+        tag, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        body = pos + 8
+        if tag == b"LIST":
+            found[data[body : body + 4]] = (body + 4, min(body + size, stop))
+        else:
+            found[tag] = (body, min(body + size, stop))
+        pos = body + size + (size % 2)
+    return found
+
+
+def soundfont_presets(soundfont: bytes | Path | str) -> dict[tuple[int, int], str]:
+    """The presets of a SoundFont 2 file (its bytes or path): (bank, program) -> preset name.
+
+    Raises
+    ------
+    InputError
+        The data is not a SoundFont 2 file or has no preset headers.
+
+    Examples
+    --------
+    >>> from v3music.synth import default_soundfont
+    >>> presets = soundfont_presets(default_soundfont())
+    >>> presets[(0, 0)], presets[(0, 73)]
+    ('Piano 1', 'Flute TB')
+    """
+    data = soundfont if isinstance(soundfont, bytes) else Path(soundfont).read_bytes()
+    where = str(soundfont) if not isinstance(soundfont, bytes) else "SoundFont data"
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise InputError(f"{where}: not a SoundFont 2 file (no RIFF/sfbk header)")
+    pdta = _chunks(data, 12, len(data)).get(b"pdta")
+    phdr = _chunks(data, *pdta).get(b"phdr") if pdta else None
+    if phdr is None or phdr[1] - phdr[0] < 2 * 38:
+        raise InputError(f"{where}: no preset headers (pdta/phdr) in this SoundFont")
+    presets: dict[tuple[int, int], str] = {}
+    for pos in range(phdr[0], phdr[1] - 2 * 38 + 1, 38):  # the last record is the terminal EOP
+        name = data[pos : pos + 20].split(b"\0", 1)[0].decode("ascii", "replace")
+        program, bank = struct.unpack("<HH", data[pos + 20 : pos + 24])
+        presets[(bank, program)] = name
+    return presets

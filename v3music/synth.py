@@ -150,6 +150,35 @@ def _read_soundfont(path: str, size: int, mtime_ns: int) -> bytes:
     return data
 
 
+def instrument_names(programs: Sequence[int], soundfont: Path | str | None = None) -> dict[int, str]:
+    """The name a data set's manifest gives each program.
+
+    With the default SoundFont, the General MIDI name; with another, that
+    file's bank-0 preset name. A program the file has no preset for is
+    played by whatever preset the renderer falls back to: it is named so,
+    and a warning is logged.
+
+    Examples
+    --------
+    >>> instrument_names([0, 73])
+    {0: 'Acoustic Grand Piano', 73: 'Flute'}
+    """
+    if soundfont is None or Path(soundfont) == default_soundfont():
+        return {int(p): pretty_midi.program_to_instrument_name(int(p)) for p in programs}
+    from .soundfont import soundfont_presets
+
+    path = Path(soundfont)
+    presets = soundfont_presets(_soundfont_bytes(path))
+    names = {}
+    for p in map(int, programs):
+        if (0, p) in presets:
+            names[p] = presets[(0, p)]
+        else:
+            logger.warning("%s has no preset for program %d in bank 0: the renderer plays another preset", path, p)
+            names[p] = f"program {p} (not in {path.name})"
+    return names
+
+
 def _resolve_soundfont(soundfont: Path | str | None) -> Path:
     return default_soundfont() if soundfont is None else Path(soundfont)
 
@@ -455,6 +484,7 @@ def make_insnotes(
     except OSError as exc:
         raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
 
+    names = instrument_names(progs, None if soundfont is None else sf_path)
     n_notes = int(n_cycles) * len(INSNOTES_PITCHES)
     n_samples = n_notes * sr
     onsets = [k * _NOTE_SECONDS for k in range(n_notes)]
@@ -485,7 +515,7 @@ def make_insnotes(
         entry = {
             "path": f"prog{program:03d}.wav",
             "program": program,
-            "instrument": pretty_midi.program_to_instrument_name(program),
+            "instrument": names[program],
             "onsets": onsets,
             "offsets": offsets,
             "pitches": pitches,
