@@ -563,8 +563,11 @@ def format_per_program(per_program: dict[str, dict[str, dict[str, float]]], *, s
     progs = list(per_program[systems[0]])
     lines = ["  ".join([f"{'program':<28}", f"{'melodies':>8}", *(f"{s + ' F1':>9}" for s in systems)])]
     for p in progs:
-        gm = pretty_midi.program_to_instrument_name(int(p)) if soundfont is None else f"preset of {soundfont.name}"
-        label = f"{p:>3} {VOICES.get(int(p)) or gm}"
+        if int(p) in VOICES:
+            name = VOICES[int(p)]
+        else:
+            name = pretty_midi.program_to_instrument_name(int(p)) if soundfont is None else f"preset of {soundfont.name}"
+        label = f"{p:>3} {name}"
         n = int(per_program[systems[0]][p]["n_melodies"])
         lines.append("  ".join([f"{label:<28}", f"{n:>8}",
                                 *(f"{per_program[s][p]['note_f1']:>9.3f}" for s in systems)]))

@@ -138,6 +138,15 @@ def test_table_has_the_expected_rows_and_columns(bench: ModuleType, results: dic
     assert len(per_program) == 1 + 2
 
 
+def test_per_program_rows_name_gm_programs_voices_and_soundfont_presets(bench: ModuleType) -> None:
+    row = {"n_melodies": 1.0, "note_f1": 0.5}
+    per_program = {"v3": {"0": row, "130": row}, "pyin": {"0": row, "130": row}}
+    gm = bench.format_per_program(per_program).splitlines()
+    assert "Acoustic Grand Piano" in gm[1] and bench.VOICES[130] in gm[2]
+    own = bench.format_per_program(per_program, soundfont=Path("mine.sf2")).splitlines()
+    assert "preset of mine.sf2" in own[1] and bench.VOICES[130] in own[2]
+
+
 def test_scores_lie_in_unit_interval(bench: ModuleType, results: dict[str, Any]) -> None:
     for name, row in results["summary"].items():
         for key, value in row.items():
