@@ -55,6 +55,13 @@ NOTE_OFF_DROP_DB = 4.0
 NOTE_OFF_WINDOW_SECONDS = 0.048
 NOTE_OFF_TREND_SECONDS = 0.064
 NOTE_OFF_HOLD_SECONDS = 0.3
+#: A smaller fall (NOTE_OFF_SOFT_DROP_DB beyond the trend) is a note-off too when the note is
+#: plainly ending: NOTE_OFF_HOLD_SECONDS later the level is NOTE_OFF_DEEP_DB below where the fall
+#: began. TimGM6mb's alto sax falls only 3.9 dB in 48 ms at its note-offs and then decays about
+#: 50 dB/s. Research log T44: note+offset F1 +0.003 to +0.068 on 16 of 19 dev sets, the rest
+#: unchanged (seed 3 0.782 -> 0.809); raw pitch within -0.004.
+NOTE_OFF_SOFT_DROP_DB = 2.5
+NOTE_OFF_DEEP_DB = 13.0
 #: A note is split where its spectrum moves by a semitone or more with no onset (legato): judged
 #: on its frames within PITCH_MOVE_LEVEL_DB of its peak, each part at least MIN_SPLIT_FRAMES long
 #: (:func:`v3music.intervals.steady_frames`). Measured (research log T14): note F1 0.882 -> 0.886,
@@ -477,7 +484,8 @@ def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end
 
 
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
-              hold: int) -> int:
+              hold: int, soft_drop_db: float = NOTE_OFF_SOFT_DROP_DB,
+              deep_db: float = NOTE_OFF_DEEP_DB) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
     The first frame k from the note's loudest one on (and at least ``trend``
@@ -485,7 +493,9 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     ``drop_db`` within ``window`` frames beyond its own trend (its slope since
     the later of k - ``trend`` and the loudest frame, if falling), and then
     stays more than ``drop_db / 2`` below level[k] for ``hold`` frames (or to
-    ``end``).
+    ``end``). A fall of more than ``soft_drop_db`` only counts if, in
+    addition, the last of those ``hold`` frames lies ``deep_db`` or more below
+    level[k] (the note is ending, not dipping).
 
     Examples
     --------
@@ -495,16 +505,25 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     >>> decay = 20.0 - 0.5 * np.arange(50)  # a steady decay of 0.5 dB per frame
     >>> _note_off(decay, 0, 50, drop_db=4.0, window=3, trend=4, hold=19)
     50
+    >>> ending = np.array([0.0] * 6 + [20.0] * 20 + list(18.0 - 0.8 * np.arange(30)))  # 2 dB, then 0.8 dB/frame
+    >>> _note_off(ending, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # 2.8 dB from frame 24, then 18 dB
+    24
+    >>> dip = np.array([0.0] * 6 + [20.0] * 20 + [18.0, 17.0, 16.4] + [20.0] * 27)  # the same fall, recovered
+    >>> _note_off(dip, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)
+    56
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
-    for k in (np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top).tolist():
+    for k in (np.flatnonzero(lv[top + window :] - lv[top:-window] < -min(drop_db, soft_drop_db)) + top).tolist():
         if k < trend:  # the first moments of a struck note decay fast: not a note-off
             continue
         ref = max(k - trend, top)
         slope = min(float(lv[k] - lv[ref]) * window / max(k - ref, 1), 0.0)
-        if lv[k + window] - lv[k] - slope >= -drop_db:
-            continue
+        fall = float(lv[k + window] - lv[k]) - slope
+        if fall >= -drop_db:
+            after = lv[k + window : k + window + hold]
+            if fall >= -soft_drop_db or len(after) < hold or after[-1] > lv[k] - deep_db:
+                continue
         if lv[k + window : k + window + hold].max() < lv[k] - drop_db / 2:
             return max(start + k, start + 1)
     return end
