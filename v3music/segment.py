@@ -577,7 +577,9 @@ def segment_notes(
     peak of the short-window flux
     :data:`FLUX_ONSET_RATIO` times the recording's typical flux
     (:func:`relative_flux`) with no other onset within 80 ms (whatever the
-    sensitivity). Sound and silence are timed with the
+    sensitivity); a candidate where the level drops abruptly and does not
+    rise again is the click of a note that stopped, not an onset
+    (:func:`_release_clicks`). Sound and silence are timed with the
     short-window level of :func:`onset_features`, since the CQT's long
     low-frequency windows make energy appear before a note starts. A note ends
     at the next onset, where the level falls ``silence_db`` below the
