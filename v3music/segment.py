@@ -364,33 +364,34 @@ def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, r
 
 
 def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int,
-                   held_db: float = RELEASE_HELD_DB) -> int:
-    """End frame of the note in frames [start, end); ``end`` if none. Never before ``start + 1``.
+                   held_db: float = RELEASE_HELD_DB) -> tuple[int, int]:
+    """Where the release of the note in frames [start, end) is first seen, and the end frame of the note.
 
-    The first frame k after the note's loudest one from which ``level`` (dB)
-    falls more than ``drop_db`` within ``window`` frames, moved on to the last
-    of frames k..k + ``window`` whose level is within ``held_db`` of level[k]
-    (where the fall begins).
+    The release is seen at the first frame k after the note's loudest one
+    from which ``level`` (dB) falls more than ``drop_db`` within ``window``
+    frames; the note ends at the last of frames k..k + ``window`` whose
+    level is within ``held_db`` of level[k] (where the fall begins). Both
+    are ``end`` if there is no such fall, and never before ``start + 1``.
 
     Examples
     --------
     >>> stop = np.array([20.0] * 10 + [0.0] * 10)  # an abrupt stop after frame 9
-    >>> _release_start(stop, 0, 20, drop_db=9.0, window=6)  # seen from frame 4 on (before T42: 4)
-    9
+    >>> _release_start(stop, 0, 20, drop_db=9.0, window=6)  # seen from frame 4 on (before T42 it ended there)
+    (4, 9)
     >>> fade = 20.0 - 2.0 * np.maximum(np.arange(20.0) - 4, 0)  # a steady fall from frame 4
-    >>> _release_start(fade, 0, 20, drop_db=9.0, window=6)  # seen from frame 3 on
-    4
+    >>> _release_start(fade, 0, 20, drop_db=9.0, window=6)
+    (3, 4)
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
     if len(lv) <= top + window:
-        return end
+        return end, end
     falls = np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db)
     if not falls.size:
-        return end
+        return end, end
     k = top + int(falls[0])
     held = np.flatnonzero(lv[k : k + window + 1] >= lv[k] - held_db)
-    return max(start + k + int(held[-1]), start + 1)
+    return max(start + k, start + 1), max(start + k + int(held[-1]), start + 1)
 
 
 def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = RELEASE_CLICK_DROP_DB,
@@ -681,10 +682,11 @@ def segment_notes(
         first = s + int(np.argmax(seg))
         silent_after = np.flatnonzero(~active[first:nxt])
         end = first + int(silent_after[0]) if silent_after.size else nxt
-        cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
+        seen, cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
         # a note whose level falls that fast from its attack on is a struck or plucked note that
-        # decays quickly, not a release: keep it to its end rather than cut it to nothing
-        if (cut - s) / fe.frame_rate >= min_note_seconds:
+        # decays quickly, not a release: keep it to its end rather than cut it to nothing (judged
+        # where the fall is first seen: T42's later cut made a plucked note look held)
+        if (seen - s) / fe.frame_rate >= min_note_seconds:
             held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold, floor_db=level_floor)
             if held is not None:  # this note ends where the held one starts
                 merged.insert(i, held)
