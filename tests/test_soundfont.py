@@ -78,6 +78,7 @@ def test_a_looped_sample_holds_a_long_note_and_a_one_shot_ends(font: Path) -> No
     ([Instrument("a", 1, [Zone(np.zeros(100), SR, 60, (70, 60))])], "out of range"),
     ([Instrument("a", 1, [Zone(np.zeros(100), SR, 60, (0, 127), loop=(50, 200))])], "loop"),
     ([Instrument("a", 1, [Zone(np.full(100, np.nan), SR, 60, (0, 127))])], "finite"),
+    ([Instrument("a", 1, [Zone(np.zeros(100), SR, 60, (0, 127), pitch_correction=150)])], "pitch correction"),
 ])
 def test_invalid_instruments_raise_config_error(tmp_path: Path, instruments: list[Instrument], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

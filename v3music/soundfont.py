@@ -153,6 +153,9 @@ def _check(instruments: Sequence[Instrument]) -> None:
             if not (0 <= z.keys[0] <= z.keys[1] <= 127 and 0 <= z.root_key <= 127 and z.sr > 0):
                 raise ConfigError(f"instrument {ins.name!r}: keys {z.keys}, root key {z.root_key} "
                                   f"or rate {z.sr} Hz out of range")
+            if not -99 <= z.pitch_correction <= 99:
+                raise ConfigError(f"instrument {ins.name!r}: pitch correction {z.pitch_correction} cents is "
+                                  "outside -99..99 (give the sample the root key nearest its pitch)")
             if z.loop is not None and not 0 <= z.loop[0] < z.loop[1] - 8 < z.loop[1] <= n:
                 raise ConfigError(f"instrument {ins.name!r}: loop {z.loop} must lie in the sample "
                                   f"(0..{n}) and hold more than 8 samples")
@@ -213,7 +216,7 @@ def write_soundfont(path: Path | str, instruments: Sequence[Instrument], *, name
             lo, hi = z.loop if z.loop is not None else (max(len(data) - 9, 0), len(data) - 1)
             shdr.append(_name(f"{ins.name[:14]}{len(shdr)}")
                         + struct.pack("<IIIIIBbHH", start, end, start + lo, start + hi, int(z.sr), z.root_key,
-                                      int(np.clip(z.pitch_correction, -99, 99)), 0, 1))
+                                      int(z.pitch_correction), 0, 1))
             samples.append(data.tobytes() + b"\0\0" * _SAMPLE_PADDING)
             point = end + _SAMPLE_PADDING
     shdr.append(_name("EOS") + b"\0" * 26)
