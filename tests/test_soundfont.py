@@ -116,3 +116,18 @@ def test_presets_of_a_file_that_is_not_a_soundfont(tmp_path: Path) -> None:
     (tmp_path / "x.sf2").write_bytes(b"RIFF\0\0\0\0WAVEfmt ")
     with pytest.raises(InputError, match="not a SoundFont 2 file"):
         soundfont_presets(tmp_path / "x.sf2")
+
+
+def test_a_soundfont_without_presets_fails_before_any_output(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from v3_cli.main import cli
+
+    from v3music.synth import default_soundfont
+
+    truncated = tmp_path / "cut.sf2"
+    truncated.write_bytes(default_soundfont().read_bytes()[:4096])  # a valid header, no preset list
+    result = CliRunner().invoke(cli, ["music", "make-data", "insnotes", str(tmp_path / "out"),
+                                      "--soundfont", str(truncated), "--programs", "5", "--cycles", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{truncated}: no preset headers" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -214,20 +214,22 @@ def melody_midi(notes: Sequence[tuple[float, float, int, int]], program: int) ->
 
 
 def _prepare_output(out_dir: Path | str, programs: Sequence[int], low: int, high: int,
-                    soundfont: Path | str | None) -> tuple[Path, Path]:
-    """Validate a pitch range and programs, check the SoundFont, create the folder; return (folder, SoundFont)."""
+                    soundfont: Path | str | None) -> tuple[Path, Path, dict[int, str]]:
+    """Validate a pitch range and programs, check the SoundFont, create the folder; return (folder,
+    SoundFont, the manifest's name of each program, :func:`v3music.synth.instrument_names`)."""
     if not 0 <= low <= high <= 127:
         raise ConfigError(f"pitch range {low}-{high} is not valid (0 <= low <= high <= 127)")
     if not programs or not all(0 <= int(p) <= 127 for p in programs):
         raise ConfigError(f"programs {list(programs)!r}: need GM programs 0-127")
     sf_path = _resolve_soundfont(soundfont)
     _soundfont_bytes(sf_path)  # fail early on a bad SoundFont
+    names = instrument_names(programs, sf_path)  # reads its presets: before any folder is made
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
-    return out, sf_path
+    return out, sf_path, names
 
 
 def _write_file(out: Path, name: str, audio: np.ndarray, sr: int, program: int,
@@ -320,8 +322,7 @@ def make_melodies(
     """
     if files_per_program < 1 or seconds <= 1.0:
         raise ConfigError("files_per_program must be >= 1 and seconds > 1")
-    out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
-    names = instrument_names(programs, None if soundfont is None else sf_path)
+    out, sf_path, names = _prepare_output(out_dir, programs, low, high, soundfont)
     jobs = [(int(p), k) for p in programs for k in range(files_per_program)]
     entries = []
     for index, (program, k) in enumerate(_progress(jobs, progress, "melodies", "file")):
@@ -365,8 +366,7 @@ def make_note_grid(
     """
     if cycles < 1:
         raise ConfigError(f"cycles={cycles} must be >= 1")
-    out, sf_path = _prepare_output(out_dir, programs, low, high, soundfont)
-    names = instrument_names(programs, None if soundfont is None else sf_path)
+    out, sf_path, names = _prepare_output(out_dir, programs, low, high, soundfont)
     entries = []
     for program in _progress([int(p) for p in programs], progress, "notes", "program"):
         rng = np.random.default_rng([int(seed), program])

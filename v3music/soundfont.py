@@ -284,8 +284,10 @@ def _chunks(data: bytes, start: int, stop: int) -> dict[bytes, tuple[int, int]]:
     return found
 
 
-def soundfont_presets(soundfont: bytes | Path | str) -> dict[tuple[int, int], str]:
+def soundfont_presets(soundfont: bytes | Path | str, *, where: str | None = None) -> dict[tuple[int, int], str]:
     """The presets of a SoundFont 2 file (its bytes or path): (bank, program) -> preset name.
+
+    ``where`` names the file in error messages (default: the path, or "SoundFont data").
 
     Raises
     ------
@@ -300,7 +302,8 @@ def soundfont_presets(soundfont: bytes | Path | str) -> dict[tuple[int, int], st
     ('Piano 1', 'Flute TB')
     """
     data = soundfont if isinstance(soundfont, bytes) else Path(soundfont).read_bytes()
-    where = str(soundfont) if not isinstance(soundfont, bytes) else "SoundFont data"
+    if where is None:
+        where = str(soundfont) if not isinstance(soundfont, bytes) else "SoundFont data"
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
         raise InputError(f"{where}: not a SoundFont 2 file (no RIFF/sfbk header)")
     pdta = _chunks(data, 12, len(data)).get(b"pdta")

@@ -168,7 +168,7 @@ def instrument_names(programs: Sequence[int], soundfont: Path | str | None = Non
     from .soundfont import soundfont_presets
 
     path = Path(soundfont)
-    presets = soundfont_presets(_soundfont_bytes(path))
+    presets = soundfont_presets(_soundfont_bytes(path), where=str(path))
     names = {}
     for p in map(int, programs):
         if (0, p) in presets:
@@ -477,6 +477,7 @@ def make_insnotes(
             raise ConfigError(f"noise_snr_db={noise_snr_db!r}: must be two finite dB values, low <= high")
     sf_path = _resolve_soundfont(soundfont)
     _soundfont_bytes(sf_path)  # fail early, before any file is written
+    names = instrument_names(progs, sf_path)
 
     out = Path(out_dir)
     try:
@@ -484,7 +485,6 @@ def make_insnotes(
     except OSError as exc:
         raise DataError(f"{out}: output folder cannot be created ({exc.strerror or exc})") from exc
 
-    names = instrument_names(progs, None if soundfont is None else sf_path)
     n_notes = int(n_cycles) * len(INSNOTES_PITCHES)
     n_samples = n_notes * sr
     onsets = [k * _NOTE_SECONDS for k in range(n_notes)]
