@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -59,15 +60,13 @@ def _harmonic_zone(key: int, weights: Callable[[np.ndarray, float], np.ndarray],
     k = np.arange(1, max(2, int(0.45 * SAMPLE_RATE / f0)) + 1)
     amp = weights(k.astype(float), f0)
     phase = np.random.default_rng(key).uniform(0, 2 * np.pi, len(k))
-    ramp = np.minimum(t / attack, 1.0)
+    # with bright_attack, harmonic k takes 1 + 0.3 (k - 1) times longer to reach its level
+    rise = attack * (1 + 0.3 * (k - 1)) if bright_attack else np.full(len(k), attack)
     y = np.zeros(n)
-    for kk, a, ph in zip(k, amp, phase):
-        # with bright_attack, harmonic k reaches full level after k-times-longer attack
-        env = np.minimum(t / (attack * (1 + 0.3 * (kk - 1))), 1.0) if bright_attack else ramp
-        y += a * env * np.sin(2 * np.pi * kk * f0 * t + ph)
+    for kk, a, ph, r in zip(k, amp, phase, rise):
+        y += a * np.minimum(t / r, 1.0) * np.sin(2 * np.pi * kk * f0 * t + ph)
     y *= 0.5 / np.abs(y).max()
-    settled = int(attack * (1 + 0.3 * (k[-1] - 1)) * SAMPLE_RATE) if bright_attack else int(attack * SAMPLE_RATE)
-    start = min(settled + period, n // 2)
+    start = min(int(rise.max() * SAMPLE_RATE) + period, n // 2)  # the loop starts once every harmonic settled
     end = start + ((n - start) // period) * period
     return Zone(y.astype(np.float32), SAMPLE_RATE, key, (key - 2, key + 2), loop=(start, end), pitch_correction=cents)
 
@@ -128,10 +127,8 @@ def build(out: Path | str, root_keys: tuple[int, ...] = ROOT_KEYS) -> Path:
     instruments = []
     for program, (name, make, settings) in INSTRUMENTS.items():
         zones = [make(key) for key in root_keys]
-        zones[0] = Zone(zones[0].audio, zones[0].sr, zones[0].root_key, (0, zones[0].keys[1]), zones[0].loop,
-                        zones[0].pitch_correction)
-        zones[-1] = Zone(zones[-1].audio, zones[-1].sr, zones[-1].root_key, (zones[-1].keys[0], 127),
-                         zones[-1].loop, zones[-1].pitch_correction)
+        zones[0] = dataclasses.replace(zones[0], keys=(0, zones[0].keys[1]))
+        zones[-1] = dataclasses.replace(zones[-1], keys=(zones[-1].keys[0], 127))
         instruments.append(Instrument(name, program, zones, **settings))
     return write_soundfont(out, instruments, name="v3 bench instruments")
 

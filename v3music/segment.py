@@ -422,8 +422,8 @@ def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = R
         before = float(level[k - 1])
         if level[k + 1] > before - drop_db or level[k + 1 : k + 4].max() >= before:
             continue
-        later = starts[starts > k + 1]
-        stop = min(k + window, int(later[0]) - 1 if later.size else k + window)
+        following = np.searchsorted(starts, k + 1, side="right")  # the next candidate after k + 1
+        stop = min(k + window, int(starts[following]) - 1 if following < len(starts) else k + window)
         low = float(level[k + 1 : k + 3].min())
         clicks[i] = stop <= k + 3 or float(level[k + 3 : stop].max()) - low < rise_db
     return clicks
