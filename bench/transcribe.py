@@ -145,6 +145,7 @@ def make_dev_set(
     vibrato_cents: float = 0.0,
     style: str = "free",
     soundfont: Path | None = None,
+    expression_db: float = 0.0,
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
 
@@ -163,7 +164,9 @@ def make_dev_set(
     ``detune_cents`` tunes each melody's instrument off A440 by a random
     amount up to that many cents either way, and ``vibrato_cents`` adds a
     vibrato of that depth at 5-6 Hz (both as MIDI pitch bends, from their own
-    generator); the reference keeps the written pitches.
+    generator); the reference keeps the written pitches. ``expression_db``
+    shapes the loudness inside each note (:func:`add_expression`; programs
+    0-127 only), from its own generator too.
     """
     rng = np.random.default_rng(seed)
     dev = []
@@ -174,6 +177,8 @@ def make_dev_set(
         if detune_cents or vibrato_cents:
             add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
                             vibrato_cents=vibrato_cents)
+        if expression_db:
+            add_expression(pm, np.random.default_rng([seed, i, 2]), depth_db=expression_db)
         dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, soundfont=soundfont, sr=sr)
         audio = degrade(dry, sr, np.random.default_rng([seed, i]),
                         noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
@@ -270,6 +275,45 @@ def add_pitch_bends(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, *, det
     bends = np.clip(np.round(cents / 100.0 * BEND_PER_SEMITONE), -8192, 8191).astype(int)
     pm.instruments[0].pitch_bends.extend(pretty_midi.PitchBend(pitch=int(b), time=float(t))
                                          for b, t in zip(bends, times))
+
+
+#: Seconds between the expression (MIDI CC 11) events that draw a note's loudness curve.
+EXPRESSION_STEP = 0.02
+#: Notes shorter than this get a proportionally shallower curve (no 12 dB fade inside 0.1 s).
+EXPRESSION_FULL_SECONDS = 1.0
+
+
+def add_expression(pm: pretty_midi.PrettyMIDI, rng: np.random.Generator, *, depth_db: float) -> None:
+    """Shape the loudness inside each note of the first instrument of ``pm``, as a player does.
+
+    Each note gets one of a crescendo, a diminuendo or a swell (up, then
+    down), with a depth drawn uniformly from 0 to ``depth_db`` dB (scaled
+    down for notes shorter than :data:`EXPRESSION_FULL_SECONDS`), drawn as
+    MIDI expression (CC 11) every :data:`EXPRESSION_STEP` s from its onset to
+    its note-off. CC 11 scales the amplitude by ``(value / 127) ** 2``
+    (40 log10 dB, as the General MIDI recommendation and FluidSynth have it).
+
+    Examples
+    --------
+    >>> pm = pretty_midi.PrettyMIDI()
+    >>> pm.instruments.append(pretty_midi.Instrument(0))
+    >>> pm.instruments[0].notes.append(pretty_midi.Note(velocity=100, pitch=60, start=0.0, end=1.0))
+    >>> add_expression(pm, np.random.default_rng(0), depth_db=12.0)
+    >>> values = [c.value for c in pm.instruments[0].control_changes]
+    >>> len(values), min(values) >= 127 * 10 ** (-12 / 40) - 1, max(values) <= 127
+    (50, True, True)
+    """
+    instrument = pm.instruments[0]
+    for note in instrument.notes:
+        times = np.arange(note.start, note.end, EXPRESSION_STEP)
+        x = (times - note.start) / max(note.end - note.start, EXPRESSION_STEP)  # 0..1 through the note
+        shape = rng.integers(3)
+        curve = (x - 1.0 if shape == 0 else -x) if shape < 2 else -np.abs(2.0 * x - 1.0)  # dB / depth, in [-1, 0]
+        depth = rng.uniform(0.0, depth_db) * min(1.0, (note.end - note.start) / EXPRESSION_FULL_SECONDS)
+        gain_db = depth * curve
+        values = np.clip(np.round(127.0 * 10.0 ** (gain_db / 40.0)), 1, 127).astype(int)
+        instrument.control_changes.extend(pretty_midi.ControlChange(11, int(v), float(t))
+                                          for v, t in zip(values, times))
 
 
 def save_dev_set(dev: Sequence[Melody], path: Path, description: str) -> None:
@@ -608,6 +652,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="tune each melody's instrument off A440 by up to this many cents either way")
     ap.add_argument("--vibrato", type=float, default=0.0,
                     help="add a 5-6 Hz vibrato of this depth, cents (0: none)")
+    ap.add_argument("--expression", type=float, default=0.0,
+                    help="shape each note's loudness (a crescendo, a diminuendo or a swell) by up to this "
+                         "many dB, as MIDI expression (0: none; SoundFont programs only)")
     ap.add_argument("--style", choices=sorted(MELODY_STYLES), default="free",
                     help="melodies in free rhythm, or in metre with scales and phrases (as tunes are written)")
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
@@ -660,13 +707,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
                            reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato,
-                           style=args.style, soundfont=args.soundfont)
+                           style=args.style, soundfont=args.soundfont, expression_db=args.expression)
         description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, "
                        f"SoundFont {'TimGM6mb' if args.soundfont is None else args.soundfont.name}, "
                        f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
                        f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "
-                       f"detune up to {args.detune:g} cents, vibrato {args.vibrato:g} cents")
+                       f"detune up to {args.detune:g} cents, vibrato {args.vibrato:g} cents, "
+                       f"expression up to {args.expression:g} dB")
         source = "rendered"
         if args.save_dev is not None:
             save_dev_set(dev, args.save_dev, description)

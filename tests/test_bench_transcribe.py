@@ -208,6 +208,23 @@ def test_detune_and_vibrato_bend_the_pitch_but_keep_the_reference(bench: ModuleT
     assert cents.max() - cents.min() == pytest.approx(60.0, abs=2.0)  # the vibrato's full swing
 
 
+def test_expression_shapes_the_loudness_but_keeps_the_reference(bench: ModuleType, dev: list[Any]) -> None:
+    shaped = bench.make_dev_set(2, seed=3, low=60, high=71, programs=(0, 40), seconds=(2.5, 3.5),
+                                expression_db=12.0)
+    for a, b in zip(dev, shaped):
+        np.testing.assert_array_equal(a.reference.intervals, b.reference.intervals)
+        np.testing.assert_array_equal(a.reference.pitches, b.reference.pitches)
+        n = min(len(a.audio), len(b.audio))
+        assert not np.allclose(a.audio[:n], b.audio[:n], atol=1e-3)
+    pm = bench.melody_midi([(0.0, 1.0, 69, 90), (1.0, 1.2, 71, 90)], 40)
+    bench.add_expression(pm, np.random.default_rng(0), depth_db=12.0)
+    changes = pm.instruments[0].control_changes
+    assert {c.number for c in changes} == {11} and len(changes) == 60  # every 20 ms of both notes
+    gain_db = 40 * np.log10(np.array([c.value for c in changes]) / 127)
+    assert gain_db.max() <= 0.0 and gain_db[:50].min() >= -12.1  # the 1 s note: at most 12 dB
+    assert gain_db[50:].min() >= -0.2 * 12.0 - 0.1  # the 0.2 s note: at most a fifth of it
+
+
 def test_help_prints_real_defaults_only(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     # --low/--high default to None and say in their help what they mean; "(default: None)" would mislead
     with pytest.raises(SystemExit):
