@@ -436,6 +436,22 @@ def test_a_vibrato_does_not_end_a_note(transcriber: Transcriber) -> None:
         assert abs(n.onset - start) <= 0.05 and abs(n.offset - end) <= max(0.05, 0.2 * (end - start))
 
 
+def test_a_note_that_goes_on_more_softly_is_not_ended(transcriber: Transcriber) -> None:
+    # vibraphone, 1.1 s notes at velocity 100: F#4's level falls 4 dB within 48 ms some 0.2 s
+    # after its attack and then rings on a few dB lower. That fall "stays down", and before T47 it
+    # was the note-off (F#4 ended at 1.86 s, 0.84 s early); a note-off is a fall after which the
+    # note is ending (9 dB lower 0.3 s later).
+    rows = [(0.3, 1.4, 63), (1.6, 2.7, 66), (2.9, 4.0, 69), (4.2, 5.3, 61)]
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=11)
+    inst.notes.extend(pretty_midi.Note(velocity=100, pitch=p, start=s, end=e) for s, e, p in rows)
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [p for *_, p in rows]
+    for n, (start, end, _) in zip(got, rows):
+        assert abs(n.offset - end) <= 0.2 * (end - start)
+
+
 OCTAVES_MELODY = [36, 43, 50, 57, 64, 71, 78, 84, 47, 62]  # C2 to C6; the insnotes codebook holds C4-B4 only
 
 

@@ -62,6 +62,12 @@ NOTE_OFF_HOLD_SECONDS = 0.3
 #: unchanged (seed 3 0.782 -> 0.809); raw pitch within -0.004.
 NOTE_OFF_SOFT_DROP_DB = 2.5
 NOTE_OFF_DEEP_DB = 13.0
+#: A larger fall is a note-off only if NOTE_OFF_HOLD_SECONDS later the level is NOTE_OFF_ENDING_DB
+#: below where the fall began (when the note lasts that long): a note that goes on at a lower
+#: level (a bowed attack settling, a diminuendo, a soft note rising under the previous one's
+#: release) is not ending. Research log T47: raw pitch +0.002 to +0.026 on 20 of 23 dev sets
+#: (seed 2 0.928 -> 0.947, vibrato 0.874 -> 0.900), note+offset F1 -0.007 to +0.008, note F1 unchanged.
+NOTE_OFF_ENDING_DB = 9.0
 #: A note is split where its spectrum moves by a semitone or more with no onset (legato): judged
 #: on its frames within PITCH_MOVE_LEVEL_DB of its peak, each part at least MIN_SPLIT_FRAMES long
 #: (:func:`v3music.intervals.steady_frames`). Measured (research log T14): note F1 0.882 -> 0.886,
@@ -486,7 +492,7 @@ def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end
 
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
               hold: int, soft_drop_db: float = NOTE_OFF_SOFT_DROP_DB,
-              deep_db: float = NOTE_OFF_DEEP_DB) -> int:
+              deep_db: float = NOTE_OFF_DEEP_DB, ending_db: float = NOTE_OFF_ENDING_DB) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
     The first frame k from the note's loudest one on (and at least ``trend``
@@ -494,15 +500,20 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     ``drop_db`` within ``window`` frames beyond its own trend (its slope since
     the later of k - ``trend`` and the loudest frame, if falling), and then
     stays more than ``drop_db / 2`` below level[k] for ``hold`` frames (or to
-    ``end``). A fall of more than ``soft_drop_db`` only counts if, in
-    addition, the last of those ``hold`` frames lies ``deep_db`` or more below
-    level[k] (the note is ending, not dipping).
+    ``end``), its last frame ``ending_db`` or more below level[k] if the
+    note lasts that long (the note is ending, not going on more softly). A
+    fall of more than ``soft_drop_db`` only counts if that last frame lies
+    ``deep_db`` or more below level[k] (the note is ending, not dipping).
 
     Examples
     --------
-    >>> held = np.array([0.0] * 6 + [20.0] * 20 + [14.0] * 30)  # a note-off at frame 26, then a tail
-    >>> _note_off(held, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # the fall begins within 3 frames
+    >>> tail = list(14.0 - 0.5 * np.arange(30))  # a release decaying 0.5 dB per frame
+    >>> ended = np.array([0.0] * 6 + [20.0] * 20 + tail)  # a note-off at frame 26
+    >>> _note_off(ended, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # the fall begins within 3 frames
     23
+    >>> softer = np.array([0.0] * 6 + [20.0] * 20 + [14.0] * 30)  # the note goes on 6 dB softer
+    >>> _note_off(softer, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)
+    56
     >>> decay = 20.0 - 0.5 * np.arange(50)  # a steady decay of 0.5 dB per frame
     >>> _note_off(decay, 0, 50, drop_db=4.0, window=3, trend=4, hold=19)
     50
@@ -521,11 +532,13 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         ref = max(k - trend, top)
         slope = min(float(lv[k] - lv[ref]) * window / max(k - ref, 1), 0.0)
         fall = float(lv[k + window] - lv[k]) - slope
+        after = lv[k + window : k + window + hold]
         if fall >= -drop_db:
-            after = lv[k + window : k + window + hold]
             if fall >= -soft_drop_db or len(after) < hold or after[-1] > lv[k] - deep_db:
                 continue
-        if lv[k + window : k + window + hold].max() < lv[k] - drop_db / 2:
+        elif len(after) == hold and after[-1] > lv[k] - ending_db:
+            continue
+        if after.max() < lv[k] - drop_db / 2:
             return max(start + k, start + 1)
     return end
 
