@@ -137,6 +137,18 @@ RELEASE_CLICK_RISE_DB = 1.5
 #: Research log T41: the bench's bowed voice 0.84 -> 0.89 note F1 (voices seed 0); measured with
 #: T42-T43, the 19 dev sets move by -0.004 to +0.014 note F1.
 ONSET_LOOKBACK_SECONDS = 0.1
+#: A note played again at the same pitch with no attack the onset detector sees (a re-tongued
+#: sax, a flute, a violin re-bowed) shows as a dip of the level inside the held sound: a local
+#: minimum RESTRIKE_DIP_DB below the 5 frames before it and RESTRIKE_RISE_DB below the 5 after
+#: it, with no dip half as deep within RESTRIKE_ISOLATION_SECONDS (a tremolo or vibrato dips as
+#: deep, but again and again), before the note's note-off and at least RESTRIKE_END_SECONDS
+#: before its end (later, it is the next note's attack). Research log T49: note F1 up to +0.015
+#: (four octaves) and +0.006 (seed 2), within -0.001 on every dev set; these were the largest
+#: group of notes the detector did not find (76 of 124 on eight dev sets: repeated pitches).
+RESTRIKE_DIP_DB = 3.0
+RESTRIKE_RISE_DB = 6.0
+RESTRIKE_ISOLATION_SECONDS = 0.3
+RESTRIKE_END_SECONDS = 0.16
 
 
 @dataclass
@@ -154,7 +166,9 @@ class Segments:
         the dip below the preceding frames and the rise after it
         (:func:`articulation_db`). A note after silence has a large one; a
         note that only its spectrum starts (a flicker inside a held note, or
-        legato) has almost none.
+        legato) has almost none. A note played again at a dip of a held sound
+        (:func:`_restrike_dips`) counts as articulated: at least
+        :data:`MIN_ARTICULATION_DB`.
     attack_flux : ndarray[n_notes]
         Largest relative onset flux (:func:`relative_flux`) of the note's
         first 3 frames (for an onset moved back by :data:`ONSET_LOOKBACK_SECONDS`,
@@ -435,6 +449,42 @@ def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = R
     return clicks
 
 
+def _restrike_dips(level: np.ndarray, sounding: np.ndarray, *, dip_db: float, rise_db: float,
+                   isolation: int) -> np.ndarray:
+    """Frames [M] where a held sound dips and rises again as at a restruck note (sorted).
+
+    A sounding frame k that is a local minimum of ``level`` (dB), ``dip_db``
+    or more below the loudest of the 5 frames before it and ``rise_db`` or
+    more below the loudest of the 5 after it; and isolated: no other dip of
+    at least 3 dB either way, and at least half as deep as this one (the
+    smaller of its fall and its rise), within ``isolation`` frames. A
+    tremolo or a vibrato dips as deep, but again and again.
+
+    Examples
+    --------
+    >>> level = np.full(60, 20.0)
+    >>> level[28:33] = [17.0, 12.0, 10.0, 14.0, 19.0]  # one dip: a restruck note at frame 30
+    >>> _restrike_dips(level, level > 0, dip_db=3.0, rise_db=6.0, isolation=15).tolist()
+    [30]
+    >>> level[[8, 18, 40, 50]] = 11.0  # the same dip every 10 frames: a tremolo
+    >>> _restrike_dips(level, level > 0, dip_db=3.0, rise_db=6.0, isolation=15).tolist()
+    []
+    """
+    k = np.arange(5, len(level) - 6)
+    k = k[(level[k] <= level[k - 1]) & (level[k] < level[k + 1]) & sounding[k]]
+    if not k.size:
+        return k
+    windows = np.lib.stride_tricks.sliding_window_view(level, 5)  # windows[j] = level[j : j + 5]
+    fall, rise = windows[k - 5].max(axis=1) - level[k], windows[k + 1].max(axis=1) - level[k]
+    some = (fall >= 3.0) & (rise >= 3.0)
+    k, fall, rise = k[some], fall[some], rise[some]
+    size = np.minimum(fall, rise)
+    found = [frame for frame, a, b, depth in zip(k.tolist(), fall.tolist(), rise.tolist(), size.tolist())
+             if a >= dip_db and b >= rise_db
+             and not ((np.abs(k - frame) <= isolation) & (k != frame) & (size >= 0.5 * depth)).any()]
+    return np.asarray(found, dtype=int)
+
+
 def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: int, floor_db: float) -> int | None:
     """Start frame of a held note in the tail frames [cut, end) after a release cut; None if none.
 
@@ -608,7 +658,10 @@ def segment_notes(
     there (:func:`_rise_after_release`, :data:`RELEASE_RISE_DB`). A note whose
     spectrum then moves by a semitone or more
     (a legato change of pitch with no onset) is split where the new note rose
-    (:data:`SPLIT_REFINE_SECONDS`). Each part also gets the frame where it is
+    (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
+    where its level dips and rises once, as when a held note is played again
+    with no attack the onset detector sees (:func:`_restrike_dips`,
+    :data:`RESTRIKE_RISE_DB`). Each part also gets the frame where it is
     heard to end (:attr:`Segments.note_offs`), for output only.
 
     Parameters
@@ -681,6 +734,10 @@ def segment_notes(
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
                         ("hold", NOTE_OFF_HOLD_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
+    restrike_at = _restrike_dips(level, active, dip_db=RESTRIKE_DIP_DB, rise_db=RESTRIKE_RISE_DB,
+                                 isolation=max(round(RESTRIKE_ISOLATION_SECONDS * fe.frame_rate), 1))
+    restrike_end = max(round(RESTRIKE_END_SECONDS * fe.frame_rate), 1)
+    restrikes: set[int] = set()  # starts of notes played again at a dip of a held sound
     in_tails: set[int] = set()  # starts of notes found in a release's tail (no attack)
     after_release: set[int] = set()  # starts of notes where the level rose again after a release
     on, off, peak, note_off = [], [], [], []
@@ -717,7 +774,14 @@ def segment_notes(
             continue
         bounds = _split_at_pitch_moves(features, level, short_flux, s, end, bins_per_semitone=fe.bins_per_octave / 12.0,
                                        min_frames=split_frames, floor_db=level_floor, refine=split_refine)
+        parts = []  # each part of one pitch is split again where the note is played again
         for first, last in itertools.pairwise(bounds):
+            again = restrike_at[(restrike_at >= first + min_gap) & (restrike_at <= last - restrike_end)]
+            if again.size:
+                again = again[again < _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)]
+            restrikes.update(again.tolist())
+            parts.extend(itertools.pairwise([first, *again.tolist(), last]))
+        for first, last in parts:
             on.append(first)
             off.append(last)
             peak.append(float(level[first:last].max()))
@@ -728,6 +792,8 @@ def segment_notes(
     attack_flux = np.array([rel_flux[b : b + 3].max() for b in read_at], dtype=float)
     unstruck = np.isin(onsets, np.fromiter(in_tails, dtype=int, count=len(in_tails)))
     attack_db[unstruck] = 0.0
+    restruck = np.isin(onsets, np.fromiter(restrikes, dtype=int, count=len(restrikes)))
+    attack_db[restruck] = np.maximum(attack_db[restruck], MIN_ARTICULATION_DB)  # articulated: never joined
     attack_flux[unstruck] = 0.0
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float), attack_db, attack_flux,
                     np.asarray(note_off, dtype=int),
