@@ -17,8 +17,10 @@ Run from the repository root::
    (``insnotes:1+0``). For a codebook that spans the range (``melody``) the
    symbol is the atom alone.
 3. **Scores**, per checkpoint, on the same notes:
-   - *named*: the symbol's stored name (the atom's calibration name, minus 12
-     the transposition) is the note's pitch;
+   - *named*: the symbol's stored name (the atom's calibration name, minus
+     the transposition), moved an octave down where the note's partials say so
+     (:func:`v3music.notes.octave_below`, as ``v3 transcribe`` names it), is the
+     note's pitch;
    - *purity*: each symbol mapped to the pitch most of its notes have (fitted
      on these notes, so an upper bound for naming) - the issue's "atom purity";
    - *pitches owned*: pitches of the range that are the majority pitch of at
@@ -41,7 +43,7 @@ import numpy as np
 import torch
 
 from v3music.melodies import make_note_grid
-from v3music.notes import NoteEncoder
+from v3music.notes import NoteEncoder, octave_below
 
 _spec = importlib.util.spec_from_file_location("bench_transcribe", Path(__file__).with_name("transcribe.py"))
 bench_transcribe = importlib.util.module_from_spec(_spec)
@@ -105,10 +107,15 @@ def main(argv: list[str] | None = None) -> None:
             pitches = data.content_labels.numpy()
             program_of = data.style_labels.numpy()
             audible = np.array([bench_transcribe.sounds(int(g), int(p)) for g, p in zip(program_of, pitches)])
-            codes, moves = encoder.search_transpositions(data.fragments.numpy()[audible])
+            fragments = data.fragments.numpy()[audible]
+            codes, moves = encoder.search_transpositions(fragments)
             pitches, program_of = pitches[audible], program_of[audible]
             atoms = np.where(codes >= 0, encoder.atom_names[np.maximum(codes, 0)], -1)
             names = np.where(atoms >= 0, atoms - moves, -1)
+            if len(encoder.moves) > 1:  # as v3 transcribe names a note found by the search
+                fe = encoder.frontend
+                names = octave_below(fragments, names, fmin_midi=fe.fmin_midi,
+                                     bins_per_semitone=fe.bins_per_octave // 12, lowest=args.low)
             symbols = codes * 1000 + moves  # one integer per (atom, transposition)
             scores = symbol_scores(symbols, names, pitches, args.low, args.high)
             per_program = {g: float(np.mean(names[program_of == g] == pitches[program_of == g])) for g in programs}

@@ -33,6 +33,49 @@ DEFAULT_PITCH_RANGE = (36, 84)
 DEFAULT_SEARCH_STEP = 12
 #: Then every semitone within this many of the best of them is tried too (research log T33).
 DEFAULT_REFINE_SEMITONES = 2
+#: A name n found by transposition search is moved an octave down when the note's spectrum also
+#: holds a partial at n - 12 within OCTAVE_BELOW_DB of its strongest bin and one at n + 7 (the
+#: third harmonic of n - 12, which no harmonic of n falls on) within OCTAVE_THIRD_DB: a low note
+#: whose upper partials the search matched (research log T50: the choir over MIDI 36-84 0.816 ->
+#: 0.918 named, the oboe 0.918 -> 0.959; the 8 unseen programs unchanged).
+OCTAVE_BELOW_DB = 6.0
+OCTAVE_THIRD_DB = 12.0
+
+
+def octave_below(fragments: np.ndarray, names: np.ndarray, *, fmin_midi: float, bins_per_semitone: int,
+                 lowest: int, below_db: float = OCTAVE_BELOW_DB, third_db: float = OCTAVE_THIRD_DB) -> np.ndarray:
+    """The names [N] with each moved an octave down where the fragment says the note is an octave lower.
+
+    A harmonic note n has partials at n, n + 12, n + 19, n + 24, ...; one an
+    octave lower also at n - 12 and n + 7. Where a fragment's mean log-CQT
+    [n_bins, frames] (natural log of magnitude, any offset) reaches, within
+    one bin, ``below_db`` of its maximum at n - 12 and ``third_db`` at n + 7,
+    the name becomes n - 12 (never below ``lowest``; negative names stay).
+
+    Examples
+    --------
+    >>> bins = np.full((1, 144, 2), -10.0)  # 24 bins per octave from MIDI 36
+    >>> for midi, db in ((48, 0.0), (60, -3.0), (67, -8.0)):  # C3 with its 2nd and 3rd harmonics
+    ...     bins[0, 2 * (midi - 36)] = db / 8.686
+    >>> octave_below(bins, np.array([60]), fmin_midi=36, bins_per_semitone=2, lowest=36).tolist()
+    [48]
+    >>> bins[0, 2 * (67 - 36)] = -10.0  # no third harmonic: an octave, not a low note
+    >>> octave_below(bins, np.array([60]), fmin_midi=36, bins_per_semitone=2, lowest=36).tolist()
+    [60]
+    """
+    if len(names) == 0:
+        return names
+    db = fragments.mean(axis=2) * (20.0 / np.log(10.0))  # [N, bins]
+    rows, last = np.arange(len(db)), db.shape[1] - 1
+
+    def level_at(midi: np.ndarray) -> np.ndarray:  # the loudest of the 3 bins around each note's MIDI pitch
+        centre = np.round((midi - fmin_midi) * bins_per_semitone).astype(int)
+        return np.max([db[rows, np.clip(centre + d, 0, last)] for d in (-1, 0, 1)], axis=0)
+
+    top = db.max(axis=1)
+    lower = ((names >= 0) & (names - 12 >= lowest) & (level_at(names - 12) >= top - below_db)
+             & (level_at(names + 7) >= top - third_db))
+    return np.where(lower, names - 12, names)
 
 
 @dataclass
@@ -285,7 +328,8 @@ class NoteEncoder:
         """MIDI name of each prepared fragment [N, n_bins, frames] -> [N] (-1: none).
 
         The atom's name minus the transposition the fragment was moved up by
-        (:meth:`search_transpositions`).
+        (:meth:`search_transpositions`), an octave lower where the fragment's
+        partials say so (:func:`octave_below`).
 
         Examples
         --------
@@ -304,7 +348,10 @@ class NoteEncoder:
         """
         codes, moves = self.search_transpositions(fragments)
         atoms = np.where(codes >= 0, self.atom_names[np.maximum(codes, 0)], -1)
-        return np.where(atoms >= 0, atoms - moves, -1)
+        names = np.where(atoms >= 0, atoms - moves, -1)
+        fe = self.frontend
+        return octave_below(fragments, names, fmin_midi=fe.fmin_midi, bins_per_semitone=fe.bins_per_octave // 12,
+                            lowest=self.pitch_range[0])
 
     @torch.no_grad()
     def search_transpositions(self, fragments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
