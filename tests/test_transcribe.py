@@ -468,6 +468,18 @@ def test_a_note_played_again_at_its_pitch_is_found(transcriber: Transcriber, pro
     assert abs(f_sharps[0].offset - 3.3) <= 0.2 * 0.8
 
 
+def test_low_choir_notes_are_not_named_an_octave_high(transcriber: Transcriber) -> None:
+    # choir "aah" C2-A2: the transposition search matched their upper partials and named four of
+    # the first five an octave high before T50; the partials at n - 12 and n + 7 say otherwise
+    pitches = [36, 37, 43, 44, 45, 48, 55]
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=52)
+    inst.notes.extend(pretty_midi.Note(velocity=100, pitch=p, start=0.3 + 1.2 * i, end=1.3 + 1.2 * i)
+                      for i, p in enumerate(pitches))
+    pm.instruments.append(inst)
+    assert [n.pitch for n in transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes] == pitches
+
+
 OCTAVES_MELODY = [36, 43, 50, 57, 64, 71, 78, 84, 47, 62]  # C2 to C6; the insnotes codebook holds C4-B4 only
 
 
