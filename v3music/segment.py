@@ -449,15 +449,19 @@ def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = R
     return clicks
 
 
+#: A dip of the level this deep either way is a dip at all (for :func:`_restrike_dips`' isolation).
+_SOME_DIP_DB = 3.0
+
+
 def _restrike_dips(level: np.ndarray, sounding: np.ndarray, *, dip_db: float, rise_db: float,
                    isolation: int) -> np.ndarray:
     """Frames [M] where a held sound dips and rises again as at a restruck note (sorted).
 
-    A sounding frame k that is a local minimum of ``level`` (dB), ``dip_db``
-    or more below the loudest of the 5 frames before it and ``rise_db`` or
-    more below the loudest of the 5 after it; and isolated: no other dip of
-    at least 3 dB either way, and at least half as deep as this one (the
-    smaller of its fall and its rise), within ``isolation`` frames. A
+    A sounding frame k that is a local minimum of ``level`` (dB): the
+    loudest of the 5 frames before it is ``dip_db`` or more above it, the
+    loudest of the 5 after it ``rise_db`` or more; and isolated: no other
+    local minimum with both at least :data:`_SOME_DIP_DB` and the smaller of
+    the two at least half this one's lies within ``isolation`` frames. A
     tremolo or a vibrato dips as deep, but again and again.
 
     Examples
@@ -476,7 +480,7 @@ def _restrike_dips(level: np.ndarray, sounding: np.ndarray, *, dip_db: float, ri
         return k
     windows = np.lib.stride_tricks.sliding_window_view(level, 5)  # windows[j] = level[j : j + 5]
     fall, rise = windows[k - 5].max(axis=1) - level[k], windows[k + 1].max(axis=1) - level[k]
-    some = (fall >= 3.0) & (rise >= 3.0)
+    some = (fall >= _SOME_DIP_DB) & (rise >= _SOME_DIP_DB)
     k, fall, rise = k[some], fall[some], rise[some]
     size = np.minimum(fall, rise)
     found = [frame for frame, a, b, depth in zip(k.tolist(), fall.tolist(), rise.tolist(), size.tolist())
@@ -774,7 +778,7 @@ def segment_notes(
             continue
         bounds = _split_at_pitch_moves(features, level, short_flux, s, end, bins_per_semitone=fe.bins_per_octave / 12.0,
                                        min_frames=split_frames, floor_db=level_floor, refine=split_refine)
-        parts = []  # each part of one pitch is split again where the note is played again
+        parts: list[tuple[int, int]] = []  # each part of one pitch is split again where it is played again
         for first, last in itertools.pairwise(bounds):
             again = restrike_at[(restrike_at >= first + min_gap) & (restrike_at <= last - restrike_end)]
             if again.size:
@@ -792,9 +796,9 @@ def segment_notes(
     attack_flux = np.array([rel_flux[b : b + 3].max() for b in read_at], dtype=float)
     unstruck = np.isin(onsets, np.fromiter(in_tails, dtype=int, count=len(in_tails)))
     attack_db[unstruck] = 0.0
+    attack_flux[unstruck] = 0.0
     restruck = np.isin(onsets, np.fromiter(restrikes, dtype=int, count=len(restrikes)))
     attack_db[restruck] = np.maximum(attack_db[restruck], MIN_ARTICULATION_DB)  # articulated: never joined
-    attack_flux[unstruck] = 0.0
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float), attack_db, attack_flux,
                     np.asarray(note_off, dtype=int),
                     np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release))))
