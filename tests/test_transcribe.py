@@ -521,3 +521,19 @@ def test_cli_lowest_and_highest_take_numbers_and_note_names(oboe, tmp_path: Path
         result = CliRunner().invoke(cli, ["transcribe", str(path), "-o", str(tmp_path / "x.mid"), *args])
         assert result.exit_code == 2 and needle in result.output and "Traceback" not in result.output
         assert not (tmp_path / "x.mid").exists()
+
+
+@pytest.mark.parametrize("flux, joined", [(3.5, True), (7.0, False)])
+def test_a_vibrato_cut_is_joined_and_a_soft_restrike_is_not(flux: float, joined: bool) -> None:
+    # research log T21 measured restrikes at 7-47 times the typical onset flux and cuts inside a
+    # held note at 0.1-3.4 times; a flute's vibrato under a crescendo cut at 3.0-3.5 times, which
+    # the 3x threshold kept as new notes (T53: 4x)
+    from v3music.notes import EncodedNotes, join_unarticulated
+
+    notes = EncodedNotes(onsets=np.array([0, 100]), offsets=np.array([100, 200]), peak_db=np.zeros(2),
+                         attack_db=np.array([30.0, 2.5]), attack_flux=np.array([9.0, flux]),
+                         note_offs=np.array([100, 200]), after_release=np.zeros(2, bool),
+                         fragments=np.zeros((2, 2, 1)), codes=np.zeros(2, np.int64),
+                         quantized=np.zeros((2, 1)), style=np.zeros((2, 1)))
+    kept, _ = join_unarticulated(notes, np.array([70, 70]), gap=0)
+    assert len(kept) == (1 if joined else 2)

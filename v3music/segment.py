@@ -84,9 +84,11 @@ SPLIT_REFINE_SECONDS = 0.1
 #: onset flux (largest of its first 3 frames) is at least MIN_ATTACK_FLUX times the recording's
 #: typical flux (:func:`relative_flux`: a strike or a pluck); otherwise the onset was a flicker of the
 #: spectrum inside one held note (:func:`v3music.notes.join_unarticulated`). Research log T16
-#: (2 dB, no flux test: note F1 0.887 -> 0.896 on seed 0) and T21.
+#: (2 dB, no flux test: note F1 0.887 -> 0.896 on seed 0) and T21 (3x: restrikes measured 7-47x,
+#: cuts 0.1-3.4x); T53 raised 3x to 4x, above the largest cut: a flute's vibrato made cuts at
+#: 3.0-3.5x (note F1 +0.001 to +0.008 on 15 of 25 dev sets, -0.002 on two).
 MIN_ARTICULATION_DB = 8.0
-MIN_ATTACK_FLUX = 3.0
+MIN_ATTACK_FLUX = 4.0
 #: A soft note played legato after a louder one has no onset: the louder note's release
 #: cut ends it and what follows looked like its tail. Where the level after such a cut
 #: settles within TAIL_FLAT_DB for TAIL_HOLD_SECONDS, at least TAIL_ABOVE_FLOOR_DB above the
