@@ -537,3 +537,14 @@ def test_a_vibrato_cut_is_joined_and_a_soft_restrike_is_not(flux: float, joined:
                          quantized=np.zeros((2, 1)), style=np.zeros((2, 1)))
     kept, _ = join_unarticulated(notes, np.array([70, 70]), gap=0)
     assert len(kept) == (1 if joined else 2)
+
+
+def test_loading_the_transcriber_leaves_scikit_learn_unimported() -> None:
+    # the one-hour bench runs close to 1 GB peak (bench/long_audio.py); scikit-learn (~22 MiB)
+    # is only needed for evaluation metrics, so transcription must not pull it in
+    import subprocess
+    import sys
+
+    code = "import sys, v3music.transcribe; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -33,7 +33,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
-from sklearn.neighbors import NearestNeighbors
 
 from v3.errors import InputError
 from v3.fileio import atomic_write
@@ -508,6 +507,9 @@ def knn_accuracy(
         raise InputError(f"metric={metric!r} must be a metric name")
 
     try:
+        # imported here, not with the module: transcription and swapping never need it
+        from sklearn.neighbors import NearestNeighbors
+
         nn = NearestNeighbors(n_neighbors=k + 1, metric=metric).fit(x)
     except ValueError as exc:
         raise InputError(f"metric={metric!r} is not usable: {exc}") from exc

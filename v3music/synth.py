@@ -39,8 +39,6 @@ import librosa
 import midirenderer
 import numpy as np
 import pretty_midi
-import scipy.interpolate
-import scipy.signal
 import soundfile as sf
 
 from v3.errors import ConfigError, DataError, InputError
@@ -253,6 +251,8 @@ def render_midi(
     mono = audio.mean(axis=1)
     if file_sr != sr:
         g = math.gcd(int(file_sr), sr)
+        import scipy.signal  # here, not with the module: ~50 MiB that loading a model never needs
+
         mono = scipy.signal.resample_poly(mono, sr // g, int(file_sr) // g)
     return np.ascontiguousarray(mono, dtype=np.float32)
 
@@ -294,6 +294,8 @@ def _loudness_envelope(rng: np.random.Generator, n_notes: int, sr: int) -> np.nd
     knots_t = np.linspace(0.0, n_notes * _NOTE_SECONDS, n_knots)
     knots_g = rng.uniform(*_ENVELOPE_RANGE, size=n_knots)
     t = np.arange(n_notes * sr) / sr
+    import scipy.interpolate  # here, not at import (see render_midi)
+
     gain = scipy.interpolate.PchipInterpolator(knots_t, knots_g)(t)
     return np.clip(gain, *_ENVELOPE_RANGE)
 
