@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from v3music.melodies import make_note_grid
-from v3music.notes import NoteEncoder, octave_below
+from v3music.notes import NoteEncoder
 
 _spec = importlib.util.spec_from_file_location("bench_transcribe", Path(__file__).with_name("transcribe.py"))
 bench_transcribe = importlib.util.module_from_spec(_spec)
@@ -110,12 +110,11 @@ def main(argv: list[str] | None = None) -> None:
             fragments = data.fragments.numpy()[audible]
             codes, moves = encoder.search_transpositions(fragments)
             pitches, program_of = pitches[audible], program_of[audible]
-            atoms = np.where(codes >= 0, encoder.atom_names[np.maximum(codes, 0)], -1)
-            names = np.where(atoms >= 0, atoms - moves, -1)
             if len(encoder.moves) > 1:  # as v3 transcribe names a note found by the search
-                fe = encoder.frontend
-                names = octave_below(fragments, names, fmin_midi=fe.fmin_midi,
-                                     bins_per_semitone=fe.bins_per_octave // 12, lowest=args.low)
+                names = encoder.search_names(fragments, codes, moves)
+            else:
+                atoms = np.where(codes >= 0, encoder.atom_names[np.maximum(codes, 0)], -1)
+                names = np.where(atoms >= 0, atoms - moves, -1)
             symbols = codes * 1000 + moves  # one integer per (atom, transposition)
             scores = symbol_scores(symbols, names, pitches, args.low, args.high)
             per_program = {g: float(np.mean(names[program_of == g] == pitches[program_of == g])) for g in programs}

@@ -346,7 +346,12 @@ class NoteEncoder:
         >>> encoder.name_fragments(prepare_fragments(frags, encoder.config)).tolist()
         [45, 81]
         """
-        codes, moves = self.search_transpositions(fragments)
+        return self.search_names(fragments, *self.search_transpositions(fragments))
+
+    def search_names(self, fragments: np.ndarray, codes: np.ndarray, moves: np.ndarray) -> np.ndarray:
+        """MIDI names [N] (-1: none) of prepared fragments [N, n_bins, frames] whose atoms ``codes`` and
+        moves ``moves`` came from :meth:`search_transpositions`: the atom's name minus the move, an
+        octave lower where the fragment's partials say so (:func:`octave_below`)."""
         atoms = np.where(codes >= 0, self.atom_names[np.maximum(codes, 0)], -1)
         names = np.where(atoms >= 0, atoms - moves, -1)
         fe = self.frontend
