@@ -410,6 +410,28 @@ def test_a_noise_flicker_just_before_a_note_does_not_hide_its_onset(transcriber:
     assert abs(got[0].onset - 0.35) <= 0.05
 
 
+@pytest.mark.parametrize("start_expression", [35, 50])
+def test_a_note_that_swells_under_a_release_is_found(transcriber: Transcriber, start_expression: int) -> None:
+    # research log T60: a flute A4 that begins 0.19 s after a loud G4 ends and swells from
+    # expression 35 or 50 to 127 (MIDI CC 11) begins under the G4's release; the level settles
+    # only when that release has decayed, 0.1 s after it fell fastest. Before T60 the A4 was
+    # missed (from 50) or found 0.6 s late (from 35).
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=73)
+    inst.notes.extend([pretty_midi.Note(velocity=100, pitch=67, start=0.42, end=0.71),
+                       pretty_midi.Note(velocity=80, pitch=69, start=0.90, end=1.61),
+                       pretty_midi.Note(velocity=100, pitch=68, start=1.61, end=2.4)])
+    inst.control_changes.append(pretty_midi.ControlChange(11, 127, 0.0))
+    for t in np.arange(0.90, 1.61, 0.02):
+        value = int(start_expression + (127 - start_expression) * (t - 0.90) / 0.71)
+        inst.control_changes.append(pretty_midi.ControlChange(11, value, float(t)))
+    inst.control_changes.append(pretty_midi.ControlChange(11, 127, 1.61))
+    pm.instruments.append(inst)
+    got = transcriber.transcribe(render_midi(pm, sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [67, 69, 68]
+    assert abs(got[1].onset - 0.90) <= 0.05
+
+
 def test_pitch_context_zero_names_notes_by_their_own_atoms_and_negative_is_refused(oboe, tmp_path: Path) -> None:
     y, path = oboe
     assert [n.pitch for n in Transcriber("insnotes", pitch_context=0).transcribe(y, 16000).notes] == PITCHES

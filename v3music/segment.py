@@ -106,6 +106,15 @@ MIN_ATTACK_FLUX = 4.0
 TAIL_FLAT_DB = 8.0
 TAIL_HOLD_SECONDS = 0.25
 TAIL_ABOVE_FLOOR_DB = 10.0
+#: The release may still be decaying where it fell fastest while a soft note (one that swells
+#: from nothing, say) has begun under it: when neither that test nor a rise after the release
+#: (:func:`_rise_after_release`) finds a note, the settled stretch is looked for up to
+#: TAIL_SEARCH_SECONDS later, and must then not fall more than TAIL_FALL_DB from its first to
+#: its last quarter (an electric piano's release tail decays that slowly and still falls).
+#: Research log T60: with expression (seeds 0 / 1 / 5) note F1 +0.004 / +0.003 / +0.005 and raw
+#: pitch +0.010 / +0.014 / +0.004; raw pitch +0.003 to +0.009 on five more dev sets; no note F1 lower.
+TAIL_SEARCH_SECONDS = 0.1
+TAIL_FALL_DB = 2.0
 #: Sound that begins after silence starts a note only if its level rises RISE_MARGIN_DB above
 #: the silence threshold within RISE_CHECK_SECONDS (hysteresis): a release that hovers at the
 #: threshold crosses it again and again, and each crossing made a 60-100 ms note (cello and
@@ -519,13 +528,17 @@ def _restrike_dips(level: np.ndarray, sounding: np.ndarray, *, dip_db: float, ri
     return np.asarray(found, dtype=int)
 
 
-def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: int, floor_db: float) -> int | None:
+def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: int, floor_db: float,
+                  delays: int = 0) -> int | None:
     """Start frame of a held note in the tail frames [cut, end) after a release cut; None if none.
 
     The note starts where ``level`` (dB) falls fastest within ``window`` + 1
     frames of ``cut``; it is there if, from 2 frames later, the level stays
     within :data:`TAIL_FLAT_DB` for ``hold`` frames, all more than
-    :data:`TAIL_ABOVE_FLOOR_DB` above ``floor_db``.
+    :data:`TAIL_ABOVE_FLOOR_DB` above ``floor_db``. With ``delays`` > 0 the
+    stretch that stays may also begin up to ``delays`` frames later (the note
+    then starts that much later), if it does not fall more than
+    :data:`TAIL_FALL_DB` from its first quarter to its last.
 
     Examples
     --------
@@ -536,14 +549,23 @@ def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: i
     >>> release = np.concatenate([np.full(10, 20.0), 20.0 - 2.0 * np.arange(34)])  # a decay
     >>> _note_in_tail(release, 10, 44, window=3, hold=16, floor_db=-80.0) is None
     True
+    >>> slow = np.concatenate([np.full(10, 20.0), 19.0 - 2.5 * np.arange(8), np.full(30, 1.0)])  # found late
+    >>> _note_in_tail(slow, 10, 46, window=3, hold=16, floor_db=-40.0), _note_in_tail(slow, 10, 46, window=3,
+    ...     hold=16, floor_db=-40.0, delays=6)
+    (None, 14)
     """
     if end - cut < hold + window + 4:
         return None
     start = cut + int(np.argmin(np.diff(level[cut : cut + window + 2]))) + 1
-    settled = level[start + 2 : start + 2 + hold]
-    if (len(settled) == hold and float(settled.max() - settled.min()) < TAIL_FLAT_DB
-            and float(settled.min()) > floor_db + TAIL_ABOVE_FLOOR_DB):
-        return start
+    quarter = max(hold // 4, 1)
+    for delay in range(delays + 1):
+        settled = level[start + 2 + delay : start + 2 + delay + hold]
+        if (len(settled) < hold or float(settled.max() - settled.min()) >= TAIL_FLAT_DB
+                or float(settled.min()) <= floor_db + TAIL_ABOVE_FLOOR_DB):
+            continue
+        if delay and float(settled[-quarter:].mean() - settled[:quarter].mean()) < -TAIL_FALL_DB:
+            continue
+        return start + delay
     return None
 
 
@@ -691,7 +713,9 @@ def segment_notes(
     decaying, a soft note was played legato: a note with no attack starts
     there (:func:`_note_in_tail`, :data:`TAIL_FLAT_DB`); otherwise, where the
     level rises again while the release still sounds, a soft note starts
-    there (:func:`_rise_after_release`, :data:`RELEASE_RISE_DB`). A note whose
+    there (:func:`_rise_after_release`, :data:`RELEASE_RISE_DB`); otherwise,
+    where the level settles up to :data:`TAIL_SEARCH_SECONDS` later (a soft
+    note that began under a release still decaying). A note whose
     spectrum then moves by a semitone or more
     (a legato change of pitch with no onset) is split where the new note rose
     (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
@@ -771,6 +795,7 @@ def segment_notes(
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
                         ("hold", NOTE_OFF_HOLD_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
+    tail_search = round(TAIL_SEARCH_SECONDS * fe.frame_rate)
     restrike_at = _restrike_dips(level, active, dip_db=RESTRIKE_DIP_DB, rise_db=RESTRIKE_RISE_DB,
                                  isolation=max(round(RESTRIKE_ISOLATION_SECONDS * fe.frame_rate), 1))
     restrike_end = max(round(RESTRIKE_END_SECONDS * fe.frame_rate), 1)
@@ -795,17 +820,22 @@ def segment_notes(
         # where the fall is first seen: T42's later cut made a plucked note look held)
         if (seen - s) / fe.frame_rate >= min_note_seconds:
             held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold, floor_db=level_floor)
-            if held is not None:  # this note ends where the held one starts
-                merged.insert(i, held)
-                in_tails.add(held)
-                cut = held
-            else:  # or where the level rises again while the release still sounds
+            rise = None
+            if held is None:  # or where the level rises again while the release still sounds
                 rise = _rise_after_release(level, rel_flux, max(cut + 1, s + min_gap), end,
                                            rise_db=RELEASE_RISE_DB, min_flux=RELEASE_RISE_FLUX)
-                if rise is not None:
-                    merged.insert(i, rise)
-                    after_release.add(rise)
-                    cut = rise
+            if rise is not None:
+                merged.insert(i, rise)
+                after_release.add(rise)
+                cut = rise
+            else:  # or where the level settles a little later, under a release still decaying
+                if held is None:
+                    held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold,
+                                         floor_db=level_floor, delays=tail_search)
+                if held is not None:  # this note ends where the held one starts
+                    merged.insert(i, held)
+                    in_tails.add(held)
+                    cut = held
             end = cut
         elif (end - s) / fe.frame_rate < min_note_seconds:
             continue
