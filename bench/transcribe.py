@@ -141,6 +141,7 @@ def make_dev_set(
     seconds: tuple[float, float] = (10.0, 15.0),
     noise_snr_db: float | None = None,
     reverb_seconds: float | None = None,
+    hum_snr_db: float | None = None,
     detune_cents: float = 0.0,
     vibrato_cents: float = 0.0,
     style: str = "free",
@@ -159,8 +160,9 @@ def make_dev_set(
     gives the same melodies (and, with the same SoundFont, the same audio).
     ``reverb_seconds`` (RT60) convolves each render with a synthetic room
     (exponentially decaying noise, 30 % wet); ``noise_snr_db`` then adds
-    white noise at that signal-to-noise ratio (against the melody's RMS).
-    Both draw from their own generator, so the melodies stay those of ``seed``.
+    white noise at that signal-to-noise ratio (against the melody's RMS), and
+    ``hum_snr_db`` mains hum (:func:`mains_hum`) that far under the melody's
+    RMS. They draw from their own generator, so the melodies stay those of ``seed``.
     ``detune_cents`` tunes each melody's instrument off A440 by a random
     amount up to that many cents either way, and ``vibrato_cents`` adds a
     vibrato of that depth at 5-6 Hz (both as MIDI pitch bends, from their own
@@ -181,7 +183,7 @@ def make_dev_set(
             add_expression(pm, np.random.default_rng([seed, i, 2]), depth_db=expression_db)
         dry = render_voice(rows, program, sr) if program in VOICES else render_midi(pm, soundfont=soundfont, sr=sr)
         audio = degrade(dry, sr, np.random.default_rng([seed, i]),
-                        noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds)
+                        noise_snr_db=noise_snr_db, reverb_seconds=reverb_seconds, hum_snr_db=hum_snr_db)
         # the reference is read back from the MIDI that was rendered, less the notes the
         # SoundFont has no sound for (no system can hear those)
         ref = NoteList.from_rows([(n.start, n.end, n.pitch) for n in pm.instruments[0].notes
@@ -348,9 +350,20 @@ def load_dev_set(path: Path) -> tuple[list[Melody], str]:
         return dev, str(z["description"])
 
 
+def mains_hum(n_samples: int, sr: int, rng: np.random.Generator, *, frequency: float = 50.0,
+              harmonics: int = 5) -> np.ndarray:
+    """Mains hum [n_samples] with unit RMS: ``frequency`` (Hz) and its first ``harmonics`` multiples,
+    harmonic k at amplitude 1/k and a random phase, as a badly earthed recording chain picks up."""
+    t = np.arange(n_samples) / sr
+    hum = sum(np.sin(2 * np.pi * frequency * k * t + rng.uniform(0, 2 * np.pi)) / k
+              for k in range(1, harmonics + 1) if frequency * k < sr / 2)
+    return np.asarray(hum) / max(float(np.sqrt(np.mean(np.asarray(hum) ** 2))), 1e-20)
+
+
 def degrade(audio: np.ndarray, sr: int, rng: np.random.Generator, *, noise_snr_db: float | None = None,
-            reverb_seconds: float | None = None) -> np.ndarray:
-    """A render made more like a recording: synthetic room, then white noise (see :func:`make_dev_set`)."""
+            reverb_seconds: float | None = None, hum_snr_db: float | None = None) -> np.ndarray:
+    """A render made more like a recording: synthetic room, then white noise, then mains hum
+    (see :func:`make_dev_set`)."""
     out = audio.astype(np.float64)
     if reverb_seconds:
         from scipy.signal import fftconvolve
@@ -363,6 +376,9 @@ def degrade(audio: np.ndarray, sr: int, rng: np.random.Generator, *, noise_snr_d
     if noise_snr_db is not None:
         rms = np.sqrt(np.mean(out**2))
         out = out + rng.standard_normal(len(out)) * rms * 10.0 ** (-noise_snr_db / 20.0)
+    if hum_snr_db is not None:
+        rms = np.sqrt(np.mean(audio.astype(np.float64) ** 2))
+        out = out + mains_hum(len(out), sr, rng) * rms * 10.0 ** (-hum_snr_db / 20.0)
     peak = np.abs(out).max()
     return (out / peak * 0.99 if peak > 0.99 else out).astype(np.float32)
 
@@ -648,6 +664,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="add white noise at this signal-to-noise ratio, dB (default: none)")
     ap.add_argument("--reverb", type=float, default=None,
                     help="convolve with a synthetic room of this RT60, seconds (default: none)")
+    ap.add_argument("--hum-snr", type=float, default=None,
+                    help="add 50 Hz mains hum (harmonics 1-5) this many dB under the melody's RMS "
+                         "(default: none)")
     ap.add_argument("--detune", type=float, default=0.0,
                     help="tune each melody's instrument off A440 by up to this many cents either way")
     ap.add_argument("--vibrato", type=float, default=0.0,
@@ -706,13 +725,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     else:
         dev = make_dev_set(args.n_melodies, seed=args.seed, low=args.low, high=args.high,
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
-                           reverb_seconds=args.reverb, detune_cents=args.detune, vibrato_cents=args.vibrato,
+                           reverb_seconds=args.reverb, hum_snr_db=args.hum_snr,
+                           detune_cents=args.detune, vibrato_cents=args.vibrato,
                            style=args.style, soundfont=args.soundfont, expression_db=args.expression)
         description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, "
                        f"SoundFont {'TimGM6mb' if args.soundfont is None else args.soundfont.name}, "
                        f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "
                        f"room {'none' if not args.reverb else f'RT60 {args.reverb:g} s'}, "
+                       f"hum {'none' if args.hum_snr is None else f'{args.hum_snr:g} dB under the melody'}, "
                        f"detune up to {args.detune:g} cents, vibrato {args.vibrato:g} cents, "
                        f"expression up to {args.expression:g} dB")
         source = "rendered"

@@ -178,6 +178,19 @@ def test_degrade_adds_noise_at_the_asked_snr_and_keeps_the_length(bench: ModuleT
     assert np.array_equal(bench.degrade(clean, sr, np.random.default_rng(0)), clean)  # nothing asked: unchanged
 
 
+def test_degrade_adds_mains_hum_at_50_hz_and_the_asked_level(bench: ModuleType) -> None:
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    clean = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    hummed = bench.degrade(clean, sr, np.random.default_rng(0), hum_snr_db=30.0)
+    hum = hummed.astype(np.float64) - clean
+    assert 10 * np.log10(np.mean(clean**2) / np.mean(hum**2)) == pytest.approx(30.0, abs=0.1)
+    spectrum = np.abs(np.fft.rfft(hum))
+    freqs = np.fft.rfftfreq(len(hum), 1 / sr)
+    assert freqs[np.argmax(spectrum)] == pytest.approx(50.0, abs=1.0)  # the fundamental is the strongest
+    assert spectrum[freqs > 260].max() < 1e-3 * spectrum.max()  # harmonics 1-5 only: nothing above 250 Hz
+
+
 def test_saved_dev_set_reads_back_exactly(bench: ModuleType, dev: list[Any], tmp_path: Path) -> None:
     path = tmp_path / "dev.npz"
     bench.save_dev_set(dev, path, "two melodies")
