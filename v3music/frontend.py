@@ -13,7 +13,21 @@ from torch import Tensor
 
 from v3.errors import InputError
 
-__all__ = ["FrontEndConfig", "LogCQT", "log_cqt", "note_fragments"]
+__all__ = ["FrontEndConfig", "LogCQT", "log_cqt", "note_fragments", "without_steady_tones"]
+
+#: A bin holds a steady tone (mains hum, a whine) when its floor (the STEADY_TONE_PERCENTILE-th
+#: percentile of its log magnitude over time) lies STEADY_TONE_DB or more above the median floor of
+#: the STEADY_TONE_BACKGROUND_BINS bins around it (research log T65: with 50 Hz hum 20 dB under the
+#: music, note F1 0.918 -> 0.939 and 0.916 -> 0.928 on seeds 1 and 0, 27 clean dev sets unchanged
+#: but one +0.004).
+STEADY_TONE_DB = 6.0
+STEADY_TONE_PERCENTILE = 10.0
+STEADY_TONE_BACKGROUND_BINS = 13
+#: ... and only in a recording whose quietest frames (that percentile of the frame levels) lie
+#: STEADY_TONE_RANGE_DB or more under its loudest: where a note fills the whole recording, its
+#: partials are the steady tones and must stay.
+STEADY_TONE_RANGE_DB = 15.0
+_DB_PER_NEPER = 20.0 / np.log(10.0)
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,58 @@ def log_cqt(audio: np.ndarray, config: FrontEndConfig, *, chunk_seconds: float =
         count = min(chunk // hop, n_frames - start // hop)
         pieces.append(feats[:, first : first + count])
     return torch.cat(pieces, dim=1).numpy()
+
+
+def without_steady_tones(features: np.ndarray, *, min_db: float = STEADY_TONE_DB,
+                         percentile: float = STEADY_TONE_PERCENTILE,
+                         background_bins: int = STEADY_TONE_BACKGROUND_BINS,
+                         range_db: float = STEADY_TONE_RANGE_DB) -> np.ndarray:
+    """A log-CQT [n_bins, frames] (natural log of magnitude) with its steady tones taken out.
+
+    Mains hum and its harmonics, or an amplifier's whine, sound through the
+    whole recording: in those bins even the quietest frames stay loud. A bin
+    whose floor (its ``percentile``-th percentile over time) lies ``min_db``
+    (dB) or more above the median floor of the ``background_bins`` bins
+    around it holds such a tone; there the floor's magnitude is subtracted
+    from every frame, never below the background floor. Other bins, and
+    recordings with no such tone, are returned as they are; so is a
+    recording whose quietest frames (the ``percentile``-th percentile of
+    the frame levels) lie less than ``range_db`` (dB) under its loudest
+    frame, as when one held note fills it: its partials are steady too, and
+    they are the music. Naming a soft
+    note over 20 dB of hum, the model otherwise took the hum's harmonics for
+    a low note (research log T65).
+
+    Examples
+    --------
+    >>> quiet = np.full((24, 100), -8.0)                  # a silent background, ln magnitude
+    >>> quiet[10] = -3.0                                  # a steady tone in bin 10, 43 dB louder
+    >>> quiet[10, 40:60] = np.log(np.exp(-3.0) + 0.5)     # a note adds to it for 20 frames,
+    >>> quiet[[4, 16], 40:60] = 0.0                       # with two louder partials
+    >>> clean = without_steady_tones(quiet)
+    >>> clean[10, 0].round(2), clean[10, 50].round(2), clean[4, 50]  # background; the note's own part; untouched
+    (np.float64(-8.0), np.float64(-0.69), np.float64(0.0))
+    >>> held = np.full((24, 100), -8.0); held[[4, 10, 16]] = 0.0   # one note through the whole recording
+    >>> bool(np.array_equal(without_steady_tones(held), held))
+    True
+    """
+    if features.shape[1] == 0:
+        return features
+    frame_db = 10.0 * np.log10(np.exp(2.0 * features.astype(np.float64)).sum(axis=0) + 1e-30)
+    if frame_db.max() - np.percentile(frame_db, percentile) < range_db:
+        return features
+    floor = np.percentile(features, percentile, axis=1)
+    half = background_bins // 2
+    background = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(floor, half, mode="edge"),
+                                                                     2 * half + 1), axis=1)
+    tonal = np.flatnonzero(floor - background >= min_db / _DB_PER_NEPER)
+    if tonal.size == 0:
+        return features
+    out = features.copy()
+    rows = features[tonal].astype(np.float64)
+    lowered = np.log(np.maximum(np.exp(rows) - np.exp(floor[tonal])[:, None], np.exp(background[tonal])[:, None]))
+    out[tonal] = np.minimum(rows, lowered)
+    return out
 
 
 def note_fragments(

@@ -19,7 +19,7 @@ from v3.checkpoint import LoadedModel, load_model
 from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments, shift_bins
-from .frontend import log_cqt, note_fragments
+from .frontend import log_cqt, note_fragments, without_steady_tones
 from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
 from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_FLUX, segment_notes
 
@@ -444,7 +444,8 @@ class NoteEncoder:
                                 found.note_offs[keep].astype(np.int64), found.after_release[keep],
                                 np.zeros((0, *model.fragment_shape), np.float32), np.zeros(0, np.int64),
                                 np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
-        frags = note_fragments(features, on / fe.frame_rate, frame_rate=fe.frame_rate,
+        # the model names what the notes play, not a hum under them
+        frags = note_fragments(without_steady_tones(features), on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
                                durations=(off - on) / fe.frame_rate)
         frags = prepare_fragments(frags, self.config)
