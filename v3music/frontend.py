@@ -1,4 +1,4 @@
-"""Music front end: log-magnitude constant-Q transform and note-aligned fragments."""
+"""Music front end: log-magnitude constant-Q transform, note-aligned fragments, steady tones removed."""
 
 from __future__ import annotations
 
@@ -258,9 +258,8 @@ def without_steady_tones(features: np.ndarray, *, min_db: float = STEADY_TONE_DB
     recording whose quietest frames (the ``percentile``-th percentile of
     the frame levels) lie less than ``range_db`` (dB) under its loudest
     frame, as when one held note fills it: its partials are steady too, and
-    they are the music. Naming a soft
-    note over 20 dB of hum, the model otherwise took the hum's harmonics for
-    a low note (research log T65).
+    they are the music. Without this, the model named soft notes under 20 dB
+    of hum as the hum's harmonics, a low note (research log T65).
 
     Examples
     --------
