@@ -824,18 +824,17 @@ def segment_notes(
             if held is None:  # or where the level rises again while the release still sounds
                 rise = _rise_after_release(level, rel_flux, max(cut + 1, s + min_gap), end,
                                            rise_db=RELEASE_RISE_DB, min_flux=RELEASE_RISE_FLUX)
-            if rise is not None:
+            if held is None and rise is None:  # or where it settles a little later, under a decaying release
+                held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold,
+                                     floor_db=level_floor, delays=tail_search)
+            if held is not None:  # this note ends where the held one starts
+                merged.insert(i, held)
+                in_tails.add(held)
+                cut = held
+            elif rise is not None:
                 merged.insert(i, rise)
                 after_release.add(rise)
                 cut = rise
-            else:  # or where the level settles a little later, under a release still decaying
-                if held is None:
-                    held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold,
-                                         floor_db=level_floor, delays=tail_search)
-                if held is not None:  # this note ends where the held one starts
-                    merged.insert(i, held)
-                    in_tails.add(held)
-                    cut = held
             end = cut
         elif (end - s) / fe.frame_rate < min_note_seconds:
             continue
