@@ -7,9 +7,9 @@ from pathlib import Path
 
 import librosa
 import numpy as np
-import pretty_midi
 import pytest
 import soundfile as sf
+from audio_helpers import mains_hum
 from click.testing import CliRunner
 from v3_cli.main import cli
 
@@ -108,15 +108,9 @@ def test_silence_has_no_timbre(tm: TimbreModel) -> None:
 def test_mains_hum_leaves_the_timbre_embedding_alone(tm: TimbreModel) -> None:
     # research log S65: a violin phrase with 50 Hz hum (harmonics 1-5) 20 dB under it; before T65 took
     # steady tones out of what the model encodes, its embedding pointed away from the clean one (-0.78)
-    pm = pretty_midi.PrettyMIDI()
-    inst = pretty_midi.Instrument(program=40)
-    inst.notes.extend(pretty_midi.Note(velocity=80, pitch=p, start=0.3 + 0.5 * i, end=0.7 + 0.5 * i)
-                      for i, p in enumerate([60, 64, 67, 65, 62, 69, 71, 60]))
-    pm.instruments.append(inst)
-    y = render_midi(pm, sr=SR).astype(np.float64)
-    t = np.arange(len(y)) / SR
-    hum = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, 6))
-    hummed = y + hum / np.sqrt(np.mean(hum**2)) * np.sqrt(np.mean(y**2)) * 10 ** (-20 / 20)
+    rows = [(0.3 + 0.5 * i, 0.7 + 0.5 * i, p, 80) for i, p in enumerate([60, 64, 67, 65, 62, 69, 71, 60])]
+    y = render_midi(melody_midi(rows, 40), sr=SR).astype(np.float64)
+    hummed = y + mains_hum(len(y), SR) * np.sqrt(np.mean(y**2)) * 10 ** (-20 / 20)
     assert cosine_similarity(tm.embed(y, SR), tm.embed(hummed, SR)) >= 0.5
 
 

@@ -9,11 +9,13 @@ import numpy as np
 import pretty_midi
 import pytest
 import soundfile as sf
+from audio_helpers import mains_hum
 from click.testing import CliRunner
 from v3_cli.main import cli
 
 from v3.errors import InputError
 from v3music.audio import load_audio
+from v3music.melodies import melody_midi
 from v3music.notes import NoteEncoder
 from v3music.synth import render_midi
 from v3music.transcribe import Transcriber, transcribe
@@ -390,22 +392,13 @@ def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> N
     assert len(onsets) <= len(starts) + 1  # before the noise floor: 11 (oboe) and 10 (violin) notes
 
 
-def _midi(program: int, rows: list[tuple[float, float, int, int]]) -> pretty_midi.PrettyMIDI:
-    """One instrument playing (start, end, pitch, velocity) rows."""
-    pm = pretty_midi.PrettyMIDI()
-    inst = pretty_midi.Instrument(program=program)
-    inst.notes.extend(pretty_midi.Note(velocity=v, pitch=p, start=a, end=b) for a, b, p, v in rows)
-    pm.instruments.append(inst)
-    return pm
-
-
 def test_a_noise_flicker_just_before_a_note_does_not_hide_its_onset(transcriber: Transcriber) -> None:
     # research log T57: under 30 dB SNR noise a frame or two flickers above the silence threshold
     # just before a note; that flicker started the note, the real onset 50 ms later fell within
     # the minimum gap and was dropped, and the note, silent right after the flicker, was lost.
     # Here an 8 ms burst 36 dB under the loudest frame, 50 ms before a flute F4: before T57 the
     # F4 was found at 0.72 s.
-    y = render_midi(_midi(73, [(0.35, 0.87, 65, 90), (0.87, 1.8, 63, 90)]), sr=16000)
+    y = render_midi(melody_midi([(0.35, 0.87, 65, 90), (0.87, 1.8, 63, 90)], 73), sr=16000)
     loudest_rms = np.sqrt(np.max(np.convolve(y**2, np.ones(512) / 512, "same")))
     start, n = int(0.30 * 16000), int(0.008 * 16000)
     y[start : start + n] += np.random.default_rng(0).standard_normal(n) * loudest_rms * 10 ** (-36 / 20)
@@ -420,7 +413,7 @@ def test_a_note_that_swells_under_a_release_is_found(transcriber: Transcriber, s
     # expression 35 or 50 to 127 (MIDI CC 11) begins under the G4's release; the level settles
     # only when that release has decayed, 0.1 s after it fell fastest. Before T60 the A4 was
     # missed (from 50) or found 0.6 s late (from 35).
-    pm = _midi(73, [(0.42, 0.71, 67, 100), (0.90, 1.61, 69, 80), (1.61, 2.4, 68, 100)])
+    pm = melody_midi([(0.42, 0.71, 67, 100), (0.90, 1.61, 69, 80), (1.61, 2.4, 68, 100)], 73)
     inst = pm.instruments[0]
     inst.control_changes.append(pretty_midi.ControlChange(11, 127, 0.0))
     for t in np.arange(0.90, 1.61, 0.02):
@@ -432,13 +425,6 @@ def test_a_note_that_swells_under_a_release_is_found(transcriber: Transcriber, s
     assert abs(got[1].onset - 0.90) <= 0.05
 
 
-def _mains_hum(n_samples: int, sr: int) -> np.ndarray:
-    """50 Hz hum with harmonics 1-5 (amplitudes 1/k), unit RMS."""
-    t = np.arange(n_samples) / sr
-    hum = sum(np.sin(2 * np.pi * 50 * k * t + k) / k for k in range(1, 6))
-    return hum / np.sqrt(np.mean(hum**2))
-
-
 def test_mains_hum_is_not_taken_for_a_low_note(transcriber: Transcriber) -> None:
     # research log T65: a vibraphone melody (the bench's seed 1, melody 10) under 50 Hz hum 20 dB
     # below it; the hum's harmonics (100-250 Hz) outlast the soft notes' decay, and before T65 four
@@ -447,8 +433,8 @@ def test_mains_hum_is_not_taken_for_a_low_note(transcriber: Transcriber) -> None
             (3.658, 3.823, 63, 59), (3.93, 5.255, 62, 63), (5.351, 5.502, 62, 74), (5.593, 6.783, 62, 101),
             (6.783, 7.163, 66, 75), (7.245, 7.889, 67, 116), (8.664, 8.842, 69, 83), (8.934, 9.159, 70, 57),
             (9.184, 9.387, 67, 51), (9.487, 11.081, 71, 84), (12.253, 12.408, 60, 44), (12.408, 13.912, 71, 50)]
-    y = render_midi(_midi(11, rows), sr=16000).astype(np.float64)
-    y += _mains_hum(len(y), 16000) * np.sqrt(np.mean(y**2)) * 10 ** (-20 / 20)
+    y = render_midi(melody_midi(rows, 11), sr=16000).astype(np.float64)
+    y += mains_hum(len(y), 16000) * np.sqrt(np.mean(y**2)) * 10 ** (-20 / 20)
     got = transcriber.transcribe(y.astype(np.float32), 16000).notes
     assert [n.pitch for n in got] == [p for *_, p, _ in rows]
 
