@@ -407,6 +407,16 @@ def test_a_noise_flicker_just_before_a_note_does_not_hide_its_onset(transcriber:
     assert abs(got[0].onset - 0.35) <= 0.05
 
 
+def test_a_slow_low_attack_is_timed_where_it_begins(transcriber: Transcriber) -> None:
+    # research log T69: TimGM6mb plays a flute A2 from a sample transposed far down, so its attack
+    # rises over 50 ms; the strongest flux comes late in it, and before T69 the A2 after a legato
+    # B2 was found 60 ms after its note-on (44 ms after).
+    y = render_midi(melody_midi([(0.3, 0.9, 47, 90), (0.9, 1.6, 45, 90), (1.6, 2.3, 44, 90)], 73), sr=16000)
+    got = transcriber.transcribe(y, 16000).notes
+    assert [n.pitch for n in got] == [47, 45, 44]
+    assert 0.0 <= got[1].onset - 0.9 <= 0.05
+
+
 @pytest.mark.parametrize("start_expression", [35, 50])
 def test_a_note_that_swells_under_a_release_is_found(transcriber: Transcriber, start_expression: int) -> None:
     # research log T60: a flute A4 that begins 0.19 s after a loud G4 ends and swells from

@@ -155,6 +155,12 @@ RELEASE_CLICK_RISE_DB = 1.5
 #: Research log T41: the bench's bowed voice 0.84 -> 0.89 note F1 (voices seed 0); measured with
 #: T42-T43, the 19 dev sets move by -0.004 to +0.014 note F1.
 ONSET_LOOKBACK_SECONDS = 0.1
+#: An attack that rises over several frames (a low flute or sax sample, played slower by the
+#: SoundFont's transposition) begins where its flux first reaches this fraction of its maximum,
+#: walking back from the maximum over contiguous frames: the strongest flux can come 50 ms after
+#: the note began. Research log T69: mean note F1 +0.0013 over 27 dev sets and +0.0033 over 6 fresh
+#: ones (noise and room +0.013).
+ATTACK_START_FRACTION = 0.5
 #: A note played again at the same pitch with no attack the onset detector sees (a re-tongued
 #: sax, a flute, a violin re-bowed) shows as a dip of the level inside the held sound: a local
 #: minimum RESTRIKE_DIP_DB below the 5 frames before it and RESTRIKE_RISE_DB below the 5 after
@@ -372,8 +378,12 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
 
 
 def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int,
-                   lookback: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Move each onset frame to the flux maximum in [onset - lookback, min(onset + reach, peak + 1, next onset)).
+                   lookback: int = 2, start_fraction: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Move each onset frame to the attack of the flux maximum in [onset - lookback, min(onset + reach, peak + 1, next onset)).
+
+    The attack begins at the maximum, or earlier where the frames before it
+    keep a flux of at least ``start_fraction`` times the maximum (contiguous,
+    within the window; 0 keeps the maximum itself).
 
     ``peaks`` [n_onsets] are the novelty peaks the onsets were backtracked from:
     a note has begun by the time its novelty peaks, so a later flux (a breath or
@@ -404,6 +414,9 @@ def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, r
     [9]
     >>> [x.tolist() for x in _refine_onsets(np.array([8]), np.array([10]), flux, reach=4, lookback=4)]
     [[5], [9]]
+    >>> flux[[6, 7, 8]] = [0.1, 0.9, 1.5]  # a slow attack: over half its maximum the frame before
+    >>> _refine_onsets(np.array([8]), np.array([10]), flux, reach=4, lookback=2, start_fraction=0.5)[0].tolist()
+    [7]
     """
     refined: list[int] = []
     attacks: list[int] = []
@@ -415,7 +428,11 @@ def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, r
             refined.append(int(o))
             attacks.append(int(o))
         elif flux[lo:hi].max() > 0.0:
-            refined.append(lo + int(np.argmax(flux[lo:hi])))
+            top = lo + int(np.argmax(flux[lo:hi]))
+            first = top
+            while start_fraction > 0.0 and first > lo and flux[first - 1] >= start_fraction * flux[top]:
+                first -= 1
+            refined.append(first)
             near = max(int(o) - 2, floor)
             attacks.append(near + int(np.argmax(flux[near:hi])) if hi > near and flux[near:hi].max() > 0.0
                            else refined[-1])
@@ -763,7 +780,8 @@ def segment_notes(
     # (at most 250 ms after it, never past the next onset).
     onsets, attack_frames = _refine_onsets(np.asarray(onsets, dtype=int), np.asarray(peaks, dtype=int), short_flux,
                                            reach=max(round(0.25 * fe.frame_rate), 1),
-                                           lookback=max(round(ONSET_LOOKBACK_SECONDS * fe.frame_rate), 1))
+                                           lookback=max(round(ONSET_LOOKBACK_SECONDS * fe.frame_rate), 1),
+                                           start_fraction=ATTACK_START_FRACTION)
     attack_at = dict(zip(onsets.tolist(), attack_frames.tolist()))  # other starts read their own frame
     # a note may also start where sound begins after silence, if it then rises well above the threshold
     rises = np.flatnonzero(active[1:] & ~active[:-1]) + 1
