@@ -65,6 +65,21 @@ from v3music.transcribe import DEFAULT_CHECKPOINT, Transcriber
 #: Alto Sax, Flute.
 DEFAULT_PROGRAMS: tuple[int, ...] = (0, 4, 11, 24, 40, 42, 65, 73)
 
+#: Sounding range (MIDI) of the real instruments behind the default GM programs, from
+#: orchestration tables: a SoundFont plays a flute C2 from a sample transposed two octaves down,
+#: with an attack slowed alike, but no flute plays it. ``--playable`` keeps each program's melodies
+#: within its range (and within --low/--high); programs not listed keep --low/--high.
+PLAYABLE_RANGES: dict[int, tuple[int, int]] = {
+    0: (21, 108),  # Acoustic Grand Piano, A0-C8
+    4: (28, 100),  # Electric Piano 1 (a 73-key Rhodes), E1-E7
+    11: (53, 89),  # Vibraphone, F3-F6
+    24: (40, 83),  # Acoustic Guitar (nylon), E2-B5
+    40: (55, 103),  # Violin, G3-G7
+    42: (36, 81),  # Cello, C2-A5
+    65: (49, 81),  # Alto Sax, Db3-A5
+    73: (60, 96),  # Flute, C4-C7
+}
+
 ONSET_TOLERANCE = 0.05  # seconds
 PITCH_TOLERANCE = 50.0  # cents
 OFFSET_RATIO = 0.2
@@ -130,6 +145,18 @@ class Melody:
 # --------------------------------------------------------------------------
 
 
+def playable_range(program: int, low: int, high: int) -> tuple[int, int]:
+    """``low``-``high`` (MIDI) narrowed to ``program``'s :data:`PLAYABLE_RANGES`; unchanged where the
+    program has none listed or the two do not overlap.
+
+    >>> playable_range(73, 36, 84), playable_range(0, 36, 84), playable_range(129, 36, 84)
+    ((60, 84), (36, 84), (36, 84))
+    """
+    lo, hi = PLAYABLE_RANGES.get(program, (low, high))
+    lo, hi = max(lo, low), min(hi, high)
+    return (lo, hi) if lo <= hi else (low, high)
+
+
 def make_dev_set(
     n_melodies: int,
     *,
@@ -147,6 +174,7 @@ def make_dev_set(
     style: str = "free",
     soundfont: Path | None = None,
     expression_db: float = 0.0,
+    playable: bool = False,
 ) -> list[Melody]:
     """Render ``n_melodies`` random melodies; melody ``i`` uses ``programs[i % len]``.
 
@@ -168,13 +196,16 @@ def make_dev_set(
     vibrato of that depth at 5-6 Hz (both as MIDI pitch bends, from their own
     generator); the reference keeps the written pitches. ``expression_db``
     shapes the loudness inside each note (:func:`add_expression`; programs
-    0-127 only), from its own generator too.
+    0-127 only), from its own generator too. ``playable`` keeps each
+    program's melodies within its real instrument's range
+    (:data:`PLAYABLE_RANGES`, intersected with ``low``-``high``).
     """
     rng = np.random.default_rng(seed)
     dev = []
     for i in range(n_melodies):
         program = int(programs[i % len(programs)])
-        rows = MELODY_STYLES[style](rng, low=low, high=high, seconds=float(rng.uniform(*seconds)))
+        lo, hi = playable_range(program, low, high) if playable else (low, high)
+        rows = MELODY_STYLES[style](rng, low=lo, high=hi, seconds=float(rng.uniform(*seconds)))
         pm = melody_midi(rows, program)
         if detune_cents or vibrato_cents:
             add_pitch_bends(pm, np.random.default_rng([seed, i, 1]), detune_cents=detune_cents,
@@ -676,6 +707,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                          "many dB, as MIDI expression (0: none; SoundFont programs only)")
     ap.add_argument("--style", choices=sorted(MELODY_STYLES), default="free",
                     help="melodies in free rhythm, or in metre with scales and phrases (as tunes are written)")
+    ap.add_argument("--playable", action="store_true",
+                    help="keep each program's melodies within its real instrument's range (PLAYABLE_RANGES: "
+                         "a flute from C4, an alto sax from Db3, a violin from G3), within --low/--high")
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
@@ -727,8 +761,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                            programs=args.programs, sr=args.sr, noise_snr_db=args.noise_snr,
                            reverb_seconds=args.reverb, hum_snr_db=args.hum_snr,
                            detune_cents=args.detune, vibrato_cents=args.vibrato,
-                           style=args.style, soundfont=args.soundfont, expression_db=args.expression)
-        description = (f"{args.style} melodies, MIDI {args.low}-{args.high}, "
+                           style=args.style, soundfont=args.soundfont, expression_db=args.expression,
+                           playable=args.playable)
+        within = " (each program within its instrument's range)" if args.playable else ""
+        description = (f"{args.style} melodies, MIDI {args.low}-{args.high}{within}, "
                        f"SoundFont {'TimGM6mb' if args.soundfont is None else args.soundfont.name}, "
                        f"programs {','.join(map(str, args.programs))}, seed {args.seed}, {args.sr} Hz, "
                        f"noise {'none' if args.noise_snr is None else f'{args.noise_snr:g} dB SNR'}, "

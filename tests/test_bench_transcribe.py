@@ -59,6 +59,15 @@ def test_dev_set_is_deterministic_and_in_range(bench: ModuleType, dev: list[Any]
         assert (ref.intervals[1:, 0] >= ref.intervals[:-1, 1] - 1e-6).all()  # monophonic
 
 
+def test_playable_dev_sets_keep_each_instrument_in_its_range(bench: ModuleType) -> None:
+    # a flute (73) from C4, a violin (40) from G3; the piano keeps the whole --low/--high range
+    dev = bench.make_dev_set(6, seed=0, low=36, high=84, programs=(73, 40, 0), seconds=(3.0, 4.0), playable=True)
+    for m in dev:
+        low, high = {73: (60, 84), 40: (55, 84), 0: (36, 84)}[m.program]
+        assert low <= m.reference.pitches.min() and m.reference.pitches.max() <= high
+    assert min(m.reference.pitches.min() for m in dev if m.program == 0) < 55
+
+
 def test_random_melody_follows_its_rules(bench: ModuleType) -> None:
     rows = bench.random_melody(np.random.default_rng(0), low=36, high=84, seconds=60.0)
     pitches = np.array([r[2] for r in rows])
