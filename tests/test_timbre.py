@@ -115,7 +115,10 @@ def test_mains_hum_leaves_the_timbre_embedding_alone(tm: TimbreModel) -> None:
 
 
 def test_timbre_embedding_knn_floor_on_new_melodies_of_training_instruments(tm: TimbreModel) -> None:
-    """Quality floor of the shipped model: leave-one-out 1-NN instrument accuracy (cosine) over 12 programs."""
+    """Quality floor of the shipped model: leave-one-out 1-NN instrument accuracy (cosine) over 12 programs.
+
+    1.000 with notes weighted by length (research log S66), 0.917 with the plain mean before.
+    """
     embeddings, labels = [], []
     for i, program in enumerate(INSNOTES_PROGRAMS):
         for j in range(3):
@@ -125,7 +128,7 @@ def test_timbre_embedding_knn_floor_on_new_melodies_of_training_instruments(tm: 
     sims = cosine_similarity(e[:, None], e[None])
     np.fill_diagonal(sims, -np.inf)
     accuracy = np.mean(np.array(labels)[sims.argmax(1)] == np.array(labels))
-    assert accuracy >= 0.9, accuracy
+    assert accuracy >= 0.95, accuracy
 
 
 def test_swap_keeps_length_pitch_and_headroom(tm: TimbreModel, flute_and_violin) -> None:

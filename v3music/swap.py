@@ -331,7 +331,7 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     mono_a = _check_length(np.asarray(a), sr, where_a)
     mono_b = _check_length(np.asarray(b), sr_b, where_b)
     rate_b, notes_b = tm.encode(mono_b, sr_b, where=where_b)
-    style_b = tm._pool(notes_b.style.sum(axis=0), len(notes_b), float(np.abs(rate_b).max()), where_b)
+    style_b = tm.pool(notes_b, float(np.abs(rate_b).max()), where_b)
     rate_a, notes_a = tm.encode(mono_a, sr, where=where_a)
     if len(notes_a) == 0:
         if np.abs(rate_a).max() < 1e-5:

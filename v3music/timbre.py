@@ -2,7 +2,9 @@
 
 A recording's embedding is the mean style vector of the notes that
 :class:`v3music.notes.NoteEncoder` finds in it (each note's fragment, encoded
-by a music model). Two embeddings are compared by cosine similarity. Long
+by a music model), each note weighted by its length: a long note's fragment
+holds the instrument alone, a short one's often the next attack too (research
+log S66). Two embeddings are compared by cosine similarity. Long
 files are read in windows, so memory does not grow with their length.
 """
 
@@ -127,15 +129,17 @@ class TimbreModel:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
         return mono, self.notes.encode(mono)
 
-    def _pool(self, style_sum: np.ndarray, count: int, peak: float, where: str) -> np.ndarray:
-        if count == 0:
-            if peak < 1e-5:
-                raise InputError(f"{where}: the audio is silent, so it has no timbre to measure")
-            raise InputError(f"{where}: no notes found, so there is no timbre to measure")
-        return (style_sum / count).astype(np.float32)
+    def pool(self, notes: EncodedNotes, peak: float, where: str) -> np.ndarray:
+        """Timbre embedding [D] of encoded ``notes``: their style vectors' mean, weighted by length.
+
+        ``peak`` is the recording's peak amplitude and ``where`` names it, for the
+        error raised when there are no notes (:class:`~v3.errors.InputError`).
+        """
+        lengths = _note_lengths(notes)
+        return _weighted_mean(lengths @ notes.style.astype(np.float64), float(lengths.sum()), peak, where)
 
     def embed(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> np.ndarray:
-        """Timbre embedding [D] of a signal: the mean style vector of its notes.
+        """Timbre embedding [D] of a signal: the mean style vector of its notes, weighted by their lengths.
 
         Raises
         ------
@@ -156,7 +160,7 @@ class TimbreModel:
         v3.errors.InputError: audio: the audio is silent, so it has no timbre to measure
         """
         mono, notes = self.encode(audio, sr, where=where)
-        return self._pool(notes.style.sum(axis=0), len(notes), float(np.abs(mono).max()), where)
+        return self.pool(notes, float(np.abs(mono).max()), where)
 
     def embed_file(self, path: Path | str) -> np.ndarray:
         """Timbre embedding [D] of an audio file, read in windows (bounded memory).
@@ -175,12 +179,13 @@ class TimbreModel:
         sr = self.sample_rate
         reader = AudioWindows(path, sr=sr, core=int(WINDOW_SECONDS * sr), pad=int(CONTEXT_SECONDS * sr))
         total = np.zeros(self.dim, np.float64)
-        count = 0
+        weight = 0.0
         for _, audio, start, stop in reader:
             notes = self.notes.encode(audio, start=start, stop=stop)
-            total += notes.style.sum(axis=0)
-            count += len(notes)
-        return self._pool(total, count, reader.peak, str(path))
+            lengths = _note_lengths(notes)
+            total += lengths @ notes.style
+            weight += float(lengths.sum())
+        return _weighted_mean(total, weight, reader.peak, str(path))
 
     def rank(self, query: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Order ``embeddings`` [N, D] by cosine similarity to ``query`` [D], most similar first.
@@ -228,3 +233,17 @@ def timbre_embedding_file(path: Path | str, *, model: LoadedModel | Path | str =
     ((16,), dtype('float32'))
     """
     return TimbreModel(model, device=device).embed_file(path)
+
+
+def _note_lengths(notes: EncodedNotes) -> np.ndarray:
+    """Length of each note [N] in samples (at least one), as weights."""
+    return np.maximum(notes.offsets - notes.onsets, 1).astype(np.float64)
+
+
+def _weighted_mean(style_sum: np.ndarray, weight: float, peak: float, where: str) -> np.ndarray:
+    """``style_sum / weight`` as float32; a clear error when no note was found."""
+    if weight <= 0.0:
+        if peak < 1e-5:
+            raise InputError(f"{where}: the audio is silent, so it has no timbre to measure")
+        raise InputError(f"{where}: no notes found, so there is no timbre to measure")
+    return (style_sum / weight).astype(np.float32)
