@@ -30,7 +30,7 @@ _device_option = click.option("--device", default="cpu", show_default=True, help
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @reports_errors
 def timbre_embed_command(inputs: tuple[Path, ...], out: Path, checkpoint: str, device: str, overwrite: bool) -> None:
-    """Timbre embeddings of recordings: the mean V3 style vector of each file's notes.
+    """Timbre embeddings of recordings: the mean V3 style vector of each file's notes, weighted by length.
 
     Files are read in windows, so long recordings use bounded memory. A file
     without notes (e.g. silence) is an error: it has no timbre to measure.
@@ -138,7 +138,7 @@ def timbre_swap_command(a: Path, b: Path, out: Path | None, out_sr: int | None, 
     each note of A is played by the note of B nearest in pitch, transposed by
     the interval that aligns their spectra and fitted to the note's length; A's
     timing, pitches and relative dynamics are kept. --method filter instead
-    decodes each note of A with B's timbre (the mean style of B's notes) and
+    decodes each note of A with B's timbre (the length-weighted mean style of B's notes) and
     lets the change reshape A's own spectrum. Both inputs: any format soundfile reads, any rate, mono or
     stereo, up to 30 minutes. The result is mono 16-bit WAV, scaled down if it
     would clip.

@@ -2,7 +2,7 @@
 
 For each note of ``a`` (found and encoded by :class:`v3music.notes.NoteEncoder`)
 the model decodes two log-CQT fragments from the note's content code: one with
-the note's own style and one with ``b``'s timbre embedding (mean style of
+the note's own style and one with ``b``'s timbre embedding (length-weighted mean style of
 ``b``'s notes). Their difference, in log amplitude per CQT bin and per pooled
 time step, is the change of timbre the model predicts for that note. It is
 spread over the note's time span and mapped onto the frequencies of a short-time
