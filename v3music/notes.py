@@ -40,6 +40,17 @@ DEFAULT_REFINE_SEMITONES = 2
 #: 0.918 named, the oboe 0.918 -> 0.959; the 8 unseen programs unchanged).
 OCTAVE_BELOW_DB = 6.0
 OCTAVE_THIRD_DB = 12.0
+#: A note that follows another with no gap, is articulated (onset flux at least
+#: MIN_ATTACK_FLUX times the recording's typical) and takes that note's name may be a new pitch
+#: that the previous note, still ringing, drowned. Such a note is named again from what rose at
+#: its onset: its log-CQT frames with the mean magnitude of the RISE_BEFORE_FRAMES frames before
+#: the onset taken away. The new name is kept when that rise holds at least RISE_SHARE of the
+#: note's energy and lies less than an octave from the old one: a note played again at its
+#: pitch also rises, brighter, and its rise is then named by a harmonic, an octave or more
+#: away (research log T74).
+RISE_BEFORE_FRAMES = 3
+RISE_SHARE = 0.1
+RISE_GAP_FRAMES = 2
 
 
 def octave_below(fragments: np.ndarray, names: np.ndarray, *, fmin_midi: float, bins_per_semitone: int,
@@ -293,9 +304,14 @@ class NoteEncoder:
         """Sample rate (Hz) of the model's front end."""
         return self.frontend.sample_rate
 
-    def name_notes(self, notes: EncodedNotes, *, context: int = DEFAULT_PITCH_CONTEXT) -> np.ndarray:
+    def name_notes(self, notes: EncodedNotes, *, context: int = DEFAULT_PITCH_CONTEXT,
+                   features: np.ndarray | None = None) -> np.ndarray:
         """MIDI name of each note [N]: the checkpoint's atom names, agreed between neighbouring
         notes (:func:`v3music.intervals.consensus_pitches`); -1 where the atom has no name.
+
+        With ``features``, the log-CQT [n_bins, frames] the notes were found in,
+        a note that took the name of the note still ringing before it is named
+        again from what rose at its onset (:meth:`rise_names`).
 
         Examples
         --------
@@ -314,8 +330,65 @@ class NoteEncoder:
         if len(self.moves) > 1:
             low, high = self.pitch_range
             vocabulary = {p for p in vocabulary if low <= p <= high}
-        return consensus_pitches(self.own_names(notes), notes.fragments, vocabulary=sorted(vocabulary),
-                                 bins_per_semitone=self.frontend.bins_per_octave / 12.0, context=context)
+        names = consensus_pitches(self.own_names(notes), notes.fragments, vocabulary=sorted(vocabulary),
+                                  bins_per_semitone=self.frontend.bins_per_octave / 12.0, context=context)
+        return names if features is None else self.rise_names(notes, names, features)
+
+    def rise_names(self, notes: EncodedNotes, names: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """``names`` [N] with each note that repeats the name of the note before it named again from
+        what rose at its onset, where that says it is a new pitch (see :data:`RISE_SHARE`).
+
+        ``features`` is the log-CQT [n_bins, frames] of the audio the notes were
+        found in. Only notes that start within :data:`RISE_GAP_FRAMES` of the
+        previous note's end, with an onset flux of at least
+        :data:`~v3music.segment.MIN_ATTACK_FLUX`, are tried.
+
+        Examples
+        --------
+        A vibraphone B4, soft, after a loud G#4 that still rings (the bench's
+        seed 0, melody 10): alone, the B4 takes the G#4's name.
+
+        >>> from v3music.melodies import melody_midi
+        >>> from v3music.synth import render_midi
+        >>> encoder = NoteEncoder.load("insnotes")
+        >>> rows = [(0.37, 0.65, 66, 73), (0.65, 0.78, 68, 125), (0.87, 1.25, 71, 58), (1.35, 2.32, 70, 57)]
+        >>> y = render_midi(melody_midi(rows, 11), sr=16000)
+        >>> features = log_cqt(y, encoder.frontend)
+        >>> notes = encoder.encode(y, features=features)
+        >>> encoder.name_notes(notes).tolist(), encoder.name_notes(notes, features=features).tolist()
+        ([66, 68, 68, 70], [66, 68, 71, 70])
+        """
+        fe = self.frontend
+        starts, ends = notes.onsets // fe.hop_length, notes.offsets // fe.hop_length
+        tried = [k for k in range(1, len(notes)) if names[k] >= 0 and names[k] == names[k - 1]
+                 and starts[k] - ends[k - 1] <= RISE_GAP_FRAMES and notes.attack_flux[k] >= MIN_ATTACK_FLUX
+                 and starts[k] >= RISE_BEFORE_FRAMES]
+        if not tried:
+            return names
+        # (steady tones such as hum sound before the onset too, so the rise holds none of them)
+        span = max(round(self.config.fragment_seconds * fe.frame_rate), 1)
+        rises, kept = [], []
+        for k in tried:
+            first = int(starts[k])
+            last = min(max(int(ends[k]), first + 1), first + span, features.shape[1])
+            before = np.exp(features[:, first - RISE_BEFORE_FRAMES : first]).mean(axis=1, keepdims=True)
+            note = np.exp(features[:, first:last])
+            rise = np.maximum(note - before, 0.0)
+            if float((rise**2).sum()) < RISE_SHARE * float((note**2).sum()):
+                continue
+            local = np.log(np.maximum(rise, 1e-3 * note.max())).astype(np.float32)
+            rises.append(note_fragments(local, np.zeros(1), frame_rate=fe.frame_rate,
+                                        seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
+                                        durations=np.array([(last - first) / fe.frame_rate])))
+            kept.append(k)
+        if not kept:
+            return names
+        renamed = self.name_fragments(prepare_fragments(np.concatenate(rises), self.config))
+        out = names.copy()
+        for k, name in zip(kept, renamed):
+            if name >= 0 and 0 < abs(int(name) - int(names[k])) < 12:
+                out[k] = name
+        return out
 
     def own_names(self, notes: EncodedNotes) -> np.ndarray:
         """Each note's own MIDI name [N] (-1: none): its atom's name, or, for a codebook that

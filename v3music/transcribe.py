@@ -321,8 +321,10 @@ class Transcriber:
         Unnamed atoms are dropped; a note that continues the previous one at the same
         pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it.
         ``features`` is the log-CQT of ``mono`` if already computed."""
+        if features is None:
+            features = log_cqt(mono, self.notes.frontend)
         found = self.notes.encode(mono, start=start, stop=stop, features=features)
-        pitches = self.notes.name_notes(found, context=self.pitch_context)
+        pitches = self.notes.name_notes(found, context=self.pitch_context, features=features)
         found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.onsets, found.note_offs, pitches, found.peak_db) if p >= 0]
