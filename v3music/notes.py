@@ -365,15 +365,16 @@ class NoteEncoder:
                  and starts[k] >= RISE_BEFORE_FRAMES]
         if not tried:
             return names
-        # (steady tones such as hum sound before the onset too, so the rise holds none of them)
         span = max(round(self.config.fragment_seconds * fe.frame_rate), 1)
         rises, kept = [], []
         for k in tried:
             first = int(starts[k])
             last = min(max(int(ends[k]), first + 1), first + span, features.shape[1])
+            if last <= first:
+                continue
             before = np.exp(features[:, first - RISE_BEFORE_FRAMES : first]).mean(axis=1, keepdims=True)
             note = np.exp(features[:, first:last])
-            rise = np.maximum(note - before, 0.0)
+            rise = np.maximum(note - before, 0.0)  # a steady tone (hum) sounded before too: it does not rise
             if float((rise**2).sum()) < RISE_SHARE * float((note**2).sum()):
                 continue
             local = np.log(np.maximum(rise, 1e-3 * note.max())).astype(np.float32)

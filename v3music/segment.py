@@ -379,8 +379,9 @@ def onset_features(audio: np.ndarray, *, sample_rate: int, hop_length: int, n_ff
 
 def _refine_onsets(onsets: np.ndarray, peaks: np.ndarray, flux: np.ndarray, *, reach: int,
                    lookback: int = 2, start_fraction: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Move each onset frame to the attack of the flux maximum in [onset - lookback, min(onset + reach, peak + 1, next onset)).
+    """Move each onset frame to the attack of the flux maximum in its window.
 
+    The window is [onset - lookback, min(onset + reach, peak + 1, next onset)).
     The attack begins at the maximum, or earlier where the frames before it
     keep a flux of at least ``start_fraction`` times the maximum (contiguous,
     within the window; 0 keeps the maximum itself).
