@@ -40,16 +40,17 @@ DEFAULT_REFINE_SEMITONES = 2
 #: 0.918 named, the oboe 0.918 -> 0.959; the 8 unseen programs unchanged).
 OCTAVE_BELOW_DB = 6.0
 OCTAVE_THIRD_DB = 12.0
-#: A note that follows another with no gap, is articulated (onset flux at least
-#: MIN_ATTACK_FLUX times the recording's typical) and takes that note's name may be a new pitch
-#: that the previous note, still ringing, drowned. Such a note is named again from what rose at
-#: its onset: its log-CQT frames with the mean magnitude of the RISE_BEFORE_FRAMES frames before
-#: the onset taken away. The new name is kept when that rise holds at least RISE_SHARE of the
-#: note's energy and lies less than an octave from the old one: a note played again at its
-#: pitch also rises, brighter, and its rise is then named by a harmonic, an octave or more
-#: away (research log T74).
+#: A note that follows another with no gap and takes that note's name may be a new pitch that
+#: the previous note, still ringing, drowned. Such a note is named again from what rose at its
+#: onset: its log-CQT frames with the mean magnitude of the RISE_BEFORE_FRAMES frames before the
+#: onset taken away. The new name is kept when that rise holds at least RISE_SHARE of the note's
+#: energy (RISE_SHARE_UNARTICULATED for a note with an onset flux under MIN_ATTACK_FLUX times the
+#: recording's typical, which the join would otherwise fold into the note before it) and lies
+#: less than an octave from the old one: a note played again at its pitch also rises, brighter,
+#: and its rise is then named by a harmonic, an octave or more away (research log T74, T75).
 RISE_BEFORE_FRAMES = 3
 RISE_SHARE = 0.1
+RISE_SHARE_UNARTICULATED = 0.2
 RISE_GAP_FRAMES = 2
 
 
@@ -340,8 +341,7 @@ class NoteEncoder:
 
         ``features`` is the log-CQT [n_bins, frames] of the audio the notes were
         found in. Only notes that start within :data:`RISE_GAP_FRAMES` of the
-        previous note's end, with an onset flux of at least
-        :data:`~v3music.segment.MIN_ATTACK_FLUX`, are tried.
+        previous note's end are tried.
 
         Examples
         --------
@@ -361,8 +361,7 @@ class NoteEncoder:
         fe = self.frontend
         starts, ends = notes.onsets // fe.hop_length, notes.offsets // fe.hop_length
         tried = [k for k in range(1, len(notes)) if names[k] >= 0 and names[k] == names[k - 1]
-                 and starts[k] - ends[k - 1] <= RISE_GAP_FRAMES and notes.attack_flux[k] >= MIN_ATTACK_FLUX
-                 and starts[k] >= RISE_BEFORE_FRAMES]
+                 and starts[k] - ends[k - 1] <= RISE_GAP_FRAMES and starts[k] >= RISE_BEFORE_FRAMES]
         if not tried:
             return names
         span = max(round(self.config.fragment_seconds * fe.frame_rate), 1)
@@ -375,7 +374,8 @@ class NoteEncoder:
             before = np.exp(features[:, first - RISE_BEFORE_FRAMES : first]).mean(axis=1, keepdims=True)
             note = np.exp(features[:, first:last])
             rise = np.maximum(note - before, 0.0)  # a steady tone (hum) sounded before too: it does not rise
-            if float((rise**2).sum()) < RISE_SHARE * float((note**2).sum()):
+            share = RISE_SHARE if notes.attack_flux[k] >= MIN_ATTACK_FLUX else RISE_SHARE_UNARTICULATED
+            if float((rise**2).sum()) < share * float((note**2).sum()):
                 continue
             local = np.log(np.maximum(rise, 1e-3 * note.max())).astype(np.float32)
             rises.append(note_fragments(local, np.zeros(1), frame_rate=fe.frame_rate,
