@@ -6,31 +6,23 @@ known in advance (a reference scored against itself, a hand-made f0 track).
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from audio_helpers import BENCH_TRANSCRIBE as BENCH
+from audio_helpers import bench_transcribe
 
 from v3music.transcribe import Transcriber
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "transcribe.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    name = "v3_bench_transcribe"
-    spec = importlib.util.spec_from_file_location(name, BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+    return bench_transcribe()
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,7 @@ def test_silence_has_no_timbre(tm: TimbreModel) -> None:
 
 def test_mains_hum_leaves_the_timbre_embedding_alone(tm: TimbreModel) -> None:
     # research log S65: a violin phrase with 50 Hz hum (harmonics 1-5) 20 dB under it; before T65 took
-    # steady tones out of what the model encodes, its embedding pointed away from the clean one (-0.78)
+    # steady tones out of what the model encodes, its embedding pointed away from the clean one (-0.71)
     rows = [(0.3 + 0.5 * i, 0.7 + 0.5 * i, p, 80) for i, p in enumerate([60, 64, 67, 65, 62, 69, 71, 60])]
     y = render_midi(melody_midi(rows, 40), sr=SR).astype(np.float64)
     hummed = y + mains_hum(len(y), SR) * np.sqrt(np.mean(y**2)) * 10 ** (-20 / 20)

@@ -465,8 +465,9 @@ def test_a_note_that_swells_under_a_release_is_found(transcriber: Transcriber, s
 
 def test_mains_hum_is_not_taken_for_a_low_note(transcriber: Transcriber) -> None:
     # research log T65: a vibraphone melody (the bench's seed 1, melody 10) under 50 Hz hum 20 dB
-    # below it; the hum's harmonics (100-250 Hz) outlast the soft notes' decay, and before T65 four
-    # notes were named 43 or 51 (G2, D#3) instead of 62, 63, 62 and 70
+    # below it (the bench's own hum, phases of seed 0); the hum's harmonics (100-250 Hz) outlast the
+    # soft notes' decay, and before T65 the soft D#4 at 3.66 s was named 43 (G2; with other hum
+    # phases, up to four notes were named 43 or 51)
     rows = [(0.159, 1.48, 62, 91), (1.48, 3.233, 60, 88), (3.233, 3.345, 61, 53), (3.398, 3.658, 60, 52),
             (3.658, 3.823, 63, 59), (3.93, 5.255, 62, 63), (5.351, 5.502, 62, 74), (5.593, 6.783, 62, 101),
             (6.783, 7.163, 66, 75), (7.245, 7.889, 67, 116), (8.664, 8.842, 69, 83), (8.934, 9.159, 70, 57),
