@@ -120,8 +120,9 @@ def timbre_similar_command(query: Path, folder: Path, top: int | None, recursive
               help="Sample rate of the output in Hz (default: A's).")
 @click.option("--method", type=click.Choice(["sample", "filter", "griffinlim"]), default="sample",
               show_default=True,
-              help="sample: B's own notes, transposed to A's pitches and placed in A's timing (sounds most like "
-                   "B; notes of A the detector misses are dropped); filter: A's short-time spectrum reshaped by "
+              help="sample: B's own notes, transposed to A's pitches and placed in A's timing, with a tenth (in dB) "
+                   "of the filter result's spectrum (sounds most like B; notes of A the detector misses are "
+                   "dropped); filter: A's short-time spectrum reshaped by "
                    "the model, A's phase kept (keeps every note of A, sounds more like A); griffinlim: the "
                    "filter's magnitudes with Griffin-Lim phase (the baseline; slower).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,

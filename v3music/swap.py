@@ -24,7 +24,12 @@ peak level relative to its recording's mean note power, in dB, so that
 the detector cut where only its spectrum flickered are joined first
 (:func:`v3music.notes.join_unarticulated`). Attack, noise and
 decay are then ``b``'s, not ``a``'s; notes of ``a`` that the note detector
-misses are left out.
+misses are left out. Last, the placed notes' short-time magnitude moves
+:data:`FILTER_SHARE` of the way, in log amplitude, to the ``"filter"``
+result's (:func:`blend_magnitudes`): the two are different guesses at the
+same sound (``b``'s notes at ``b``'s dynamics within each note; ``a``'s
+notes with ``b``'s spectral envelope), and their weighted mean in dB errs
+less than either.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
 __all__ = [
     "SWAP_METHODS",
+    "blend_magnitudes",
     "note_transpositions",
     "swap_gains",
     "timbre_swap",
@@ -63,6 +69,7 @@ MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note
 STRETCH_COST = 1.0  # "sample": stretching a note of b to twice its length costs as much as one semitone of shift
 LEVEL_COST = 1.0  # "sample": and so do 10 dB between the relative levels of a's note and b's
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
+FILTER_SHARE = 0.1  # "sample": share of the log magnitude taken from the "filter" result (research log S68)
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
 
@@ -260,26 +267,36 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
-        lo, hi = (round(v * sr_b / model_sr) for v in (starts_b[j], ends_b[j]))
-        piece = b[lo:hi].astype(np.float32)
-        if sr_b != sr_out:
-            piece = soxr.resample(piece, sr_b, sr_out)
-        if semitones[i, j] != 0 and len(piece) > 2048:
-            piece = librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=float(semitones[i, j]))
         start = round(starts_a[i] * sr_out / model_sr)
         need = min(round(ends_a[i] * sr_out / model_sr), len(out)) - start
-        if need <= 0 or len(piece) == 0:
-            continue
-        if len(piece) < need and len(piece) > 2048:
-            power = float(np.mean(piece**2))
-            piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
-            # the phase vocoder loses about 1 dB on harmonic tones; a stretch should keep the level
-            piece *= np.sqrt(power / max(float(np.mean(piece**2)), 1e-20))
-        piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
-        piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
-        gain = 10.0 ** ((level_a[i] - level_b[j]) / 20.0)
-        out[start : start + need] += gain * piece
+        lo, hi = (round(v * sr_b / model_sr) for v in (starts_b[j], ends_b[j]))
+        piece = _fit_piece(b[lo:hi], need, float(semitones[i, j]), sr_b=sr_b, sr_out=sr_out, fade=fade)
+        out[start : start + len(piece)] += 10.0 ** ((level_a[i] - level_b[j]) / 20.0) * piece
     return out
+
+
+def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_out: int, fade: int) -> np.ndarray:
+    """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` and fitted to ``need`` samples at ``sr_out``.
+
+    Resampled, transposed (phase vocoder), stretched if shorter (its power
+    kept), cut or zero-padded to ``need``, and faded out over its last
+    ``fade`` samples. Returns ndarray[max(need, 0)] (float32).
+    """
+    if need <= 0 or len(piece) == 0:
+        return np.zeros(max(need, 0), np.float32)
+    piece = piece.astype(np.float32)
+    if sr_b != sr_out:
+        piece = soxr.resample(piece, sr_b, sr_out)
+    if semitones != 0 and len(piece) > 2048:
+        piece = librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=semitones)
+    if len(piece) < need and len(piece) > 2048:
+        power = float(np.mean(piece**2))
+        piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
+        # the phase vocoder loses about 1 dB on harmonic tones; a stretch should keep the level
+        piece *= np.sqrt(power / max(float(np.mean(piece**2)), 1e-20))
+    piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
+    piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
+    return piece
 
 
 def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None = None,
@@ -339,30 +356,75 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
         raise InputError(f"{where_a}: no notes found, so there is nothing to play")
     fe = tm.notes.frontend
     sr_a = round(sr)
-    if method == "sample":
-        rate_out = out_sr or sr_a
-        # a held note that the detector cut where its spectrum flickered is played once, as transcribed
-        notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length)
-        notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length)
-        out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
-                           hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
-                           bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b)
-        length = round(len(mono_a) * rate_out / sr_a)
-        return _limit_peak(np.pad(out[:length], (0, max(0, length - len(out)))))
+    rate_out = out_sr or sr_a
+    filtered = _filter_swap(tm, mono_a, sr_a, notes_a, style_b, method="griffinlim" if method == "griffinlim" else
+                            "filter")
+    if rate_out != sr_a:
+        filtered = soxr.resample(filtered, sr_a, rate_out)
+    length = round(len(mono_a) * rate_out / sr_a)
+    filtered = np.pad(filtered[:length], (0, max(0, length - len(filtered))))
+    if method != "sample":
+        return _limit_peak(filtered)
+    # a held note that the detector cut where its spectrum flickered is played once, as transcribed
+    notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length)
+    notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length)
+    out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
+                       hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
+                       bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b)
+    out = np.pad(out[:length], (0, max(0, length - len(out))))
+    return _limit_peak(blend_magnitudes(out, filtered, rate_out, share=FILTER_SHARE))
+
+
+def _filter_swap(tm: TimbreModel, mono_a: np.ndarray, sr_a: int, notes_a: EncodedNotes, style_b: np.ndarray, *,
+                 method: str) -> np.ndarray:
+    """``a`` [samples] at ``sr_a`` reshaped by the model's change of timbre (``"filter"`` or ``"griffinlim"``).
+
+    Returns ndarray[samples] at ``sr_a``, not peak-limited.
+    """
+    fe = tm.notes.frontend
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
     hop = n_fft // 4
     spec = _stft(np.pad(mono_a, (0, max(0, n_fft - len(mono_a)))), n_fft, hop)  # the STFT needs >= n_fft / 2
-    frame_rate = sr_a / hop
     curves = _note_curves(swap_gains(tm, notes_a, style_b), notes_a, model_sr=fe.sample_rate,
-                          n_frames=spec.shape[1], frame_rate=frame_rate,
+                          n_frames=spec.shape[1], frame_rate=sr_a / hop,
                           fragment_seconds=tm.notes.config.fragment_seconds)
     log_gain = _bins_to_stft(curves, fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=sr_a,
                              n_fft=n_fft)
-    out = _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=max(len(mono_a), n_fft),
-                        method=method)[: len(mono_a)]
-    if out_sr is not None and out_sr != sr_a:
-        out = soxr.resample(out, sr_a, out_sr)
-    return _limit_peak(out)
+    return _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=max(len(mono_a), n_fft),
+                         method=method)[: len(mono_a)]
+
+
+def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: float) -> np.ndarray:
+    """``main`` with its STFT magnitude moved ``share`` of the way (in log amplitude) to ``other``'s.
+
+    Each time-frequency cell of ``main`` [samples] is scaled by
+    ``(|other| / |main|) ** share`` (at most :data:`MAX_GAIN_DB` either way);
+    ``main``'s phase is kept. ``other`` has ``main``'s length and rate ``sr``
+    (Hz). Returns ndarray[samples] (float32), a weighted geometric mean of the
+    two magnitudes: where two estimates of one sound err in different ways,
+    their mean in log amplitude errs less than either.
+
+    Examples
+    --------
+    >>> t = np.arange(16000) / 16000
+    >>> quiet, loud = 0.1 * np.sin(2 * np.pi * 440 * t), 0.4 * np.sin(2 * np.pi * 440 * t)
+    >>> y = blend_magnitudes(quiet, loud, 16000, share=0.5)  # halfway in dB: twice as loud
+    >>> round(float(np.sqrt(np.mean(y[4000:12000] ** 2)) / np.sqrt(np.mean(quiet[4000:12000] ** 2))), 2)
+    2.0
+    """
+    if share <= 0.0:
+        return np.asarray(main, dtype=np.float32)
+    n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr)))
+    hop = n_fft // 4
+    length = max(len(main), n_fft)
+    spec_main = _stft(np.pad(main, (0, length - len(main))), n_fft, hop)
+    spec_other = _stft(np.pad(other, (0, length - len(other))), n_fft, hop)
+    tiny = 1e-9
+    log_gain = share * (torch.log(spec_other.abs() + tiny) - torch.log(spec_main.abs() + tiny))
+    limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
+    gain = torch.exp(log_gain.clamp(-limit, limit))
+    out = torch.istft(spec_main * gain, n_fft, hop_length=hop, window=torch.hann_window(n_fft), length=length)
+    return out.numpy()[: len(main)]
 
 
 def _limit_peak(out: np.ndarray) -> np.ndarray:
