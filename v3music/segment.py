@@ -84,8 +84,10 @@ PITCH_MOVE_LEVEL_DB = 10.0
 MIN_SPLIT_FRAMES = 4
 #: ... and the split goes back to the strongest short-window flux of the SPLIT_REFINE_SECONDS
 #: before the frame where the new spectrum took over (research log T25: note F1 0.866 -> 0.930 on
-#: the bench's own synthesisers, 0.919 -> 0.928 on seed 0, 0.948 -> 0.969 on song seed 1).
-SPLIT_REFINE_SECONDS = 0.1
+#: the bench's own synthesisers, 0.919 -> 0.928 on seed 0, 0.948 -> 0.969 on song seed 1, with
+#: 0.1 s). T76 doubled it: a slow attack (an alto sax slurred a semitone down under vibrato) takes
+#: over 0.1 s to dominate (mean note F1 +0.0027 over 23 dev sets, +0.0024 over 10 fresh ones).
+SPLIT_REFINE_SECONDS = 0.2
 #: A note that follows a note of the same pitch with no gap is a new note only if the level
 #: dips or rises at least MIN_ARTICULATION_DB where it starts (:func:`articulation_db`) or its
 #: onset flux (largest of its first 3 frames) is at least MIN_ATTACK_FLUX times the recording's
