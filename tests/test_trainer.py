@@ -36,8 +36,11 @@ def test_smoke_training_loss_falls(toy_adapter, toy_config, toy_dataset, tmp_pat
 def test_balance_term_is_trained_and_logged(toy_adapter, toy_config, toy_dataset, tmp_path: Path) -> None:
     """With the term weighted, training evens out each sample's atom counts far more than without it."""
     def final_balance(weight: float, folder: Path) -> float:
+        # no k-means re-seeding: a re-seed can place the atoms on the toy's true clusters by itself,
+        # which evens out the counts with no help from the term (it did at step 120 on a fresh
+        # machine, 2026-11-29: 2e-7 without the term), and then the comparison says nothing about it
         cfg = apply_overrides(toy_config, [f"loss.balance_weight={weight}", "train.steps=150", "train.log_every=1",
-                                           "train.checkpoint_every=0"])
+                                           "train.checkpoint_every=0", "model.quantizer.reseed_every=0"])
         Trainer(toy_adapter, cfg, toy_dataset, folder).fit()
         lines = [json.loads(s) for s in (folder / "train_log.jsonl").read_text().splitlines()]
         assert all(np.isfinite(r["balance"]) and r["balance"] >= 0 for r in lines)
@@ -45,7 +48,7 @@ def test_balance_term_is_trained_and_logged(toy_adapter, toy_config, toy_dataset
 
     nearly_off = final_balance(1e-6, tmp_path / "off")  # logged, with no say in the loss
     weighted = final_balance(3.0, tmp_path / "on")
-    assert weighted < 0.25 * nearly_off  # measured: 0.0015 against 0.35
+    assert weighted < 0.25 * nearly_off  # measured: 0.0004 against 0.43
 
 
 def test_same_seed_same_parameters(toy_adapter, toy_config, toy_dataset, tmp_path: Path) -> None:
