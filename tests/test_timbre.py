@@ -22,6 +22,7 @@ from v3music.swap import (
     FILTER_SHARE,
     _bins_to_stft,
     _note_curves,
+    blend_magnitudes,
     note_transpositions,
     timbre_swap,
     timbre_swap_file,
@@ -89,6 +90,17 @@ def test_bins_to_stft_maps_each_frequency_to_its_cqt_bin() -> None:
     expected = (librosa.hz_to_midi(freqs[k]) - 36.0) * 2
     assert gains[k, 0] == pytest.approx(expected, abs=1e-3)
     assert gains[1, 0] == 0.0 and gains[-1, 0] == 143.0  # held past both ends
+
+
+def test_blend_in_blocks_equals_blend_in_one_piece() -> None:
+    rng = np.random.default_rng(0)
+    main = rng.standard_normal(5 * SR).astype(np.float32)
+    other = rng.standard_normal(5 * SR).astype(np.float32) * np.linspace(0.1, 2.0, 5 * SR, dtype=np.float32)
+    whole = blend_magnitudes(main, other, SR, share=0.3, block_seconds=60.0)
+    assert np.abs(whole - main).max() > 0.1  # it did change main
+    for seconds in (0.5, 1.3):  # block edges on and off whole seconds
+        np.testing.assert_allclose(blend_magnitudes(main, other, SR, share=0.3, block_seconds=seconds), whole,
+                                   atol=1e-6)
 
 
 def test_cosine_similarity() -> None:

@@ -34,6 +34,7 @@ less than either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import librosa
@@ -70,6 +71,7 @@ STRETCH_COST = 1.0  # "sample": stretching a note of b to twice its length costs
 LEVEL_COST = 1.0  # "sample": and so do 10 dB between the relative levels of a's note and b's
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 FILTER_SHARE = 0.1  # "sample": share of the log magnitude taken from the "filter" result (research log S68)
+BLOCK_SECONDS = 60.0  # "filter" and the blend change the STFT in blocks this long (memory)
 MAX_SWAP_SECONDS = 30 * 60.0  # longer inputs are refused: the swap holds the whole signal in memory
 
 
@@ -379,22 +381,37 @@ def _filter_swap(tm: TimbreModel, mono_a: np.ndarray, sr_a: int, notes_a: Encode
                  method: str) -> np.ndarray:
     """``a`` [samples] at ``sr_a`` reshaped by the model's change of timbre (``"filter"`` or ``"griffinlim"``).
 
-    Returns ndarray[samples] at ``sr_a``, not peak-limited.
+    ``"filter"`` works in blocks of :data:`BLOCK_SECONDS` (:func:`_stft_blocks`);
+    Griffin-Lim needs the whole signal at once. Returns ndarray[samples] at
+    ``sr_a``, not peak-limited.
     """
     fe = tm.notes.frontend
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr_a)))
     hop = n_fft // 4
-    spec = _stft(np.pad(mono_a, (0, max(0, n_fft - len(mono_a)))), n_fft, hop)  # the STFT needs >= n_fft / 2
+    length = max(len(mono_a), n_fft)  # the STFT needs >= n_fft / 2
     curves = _note_curves(swap_gains(tm, notes_a, style_b), notes_a, model_sr=fe.sample_rate,
-                          n_frames=spec.shape[1], frame_rate=sr_a / hop,
+                          n_frames=1 + length // hop, frame_rate=sr_a / hop,
                           fragment_seconds=tm.notes.config.fragment_seconds)
-    log_gain = _bins_to_stft(curves, fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=sr_a,
-                             n_fft=n_fft)
-    return _resynthesise(spec, log_gain, n_fft=n_fft, hop=hop, length=max(len(mono_a), n_fft),
-                         method=method)[: len(mono_a)]
+
+    def log_gain(first: int, count: int) -> np.ndarray:  # [n_fft // 2 + 1, count], natural log amplitude
+        return _bins_to_stft(curves[:, first : first + count], fmin_midi=fe.fmin_midi,
+                             bins_per_octave=fe.bins_per_octave, sr=sr_a, n_fft=n_fft)
+
+    if method == "griffinlim":
+        spec = _stft(np.pad(mono_a, (0, length - len(mono_a))), n_fft, hop)
+        return _resynthesise(spec, log_gain(0, spec.shape[1]), n_fft=n_fft, hop=hop, length=length,
+                             method=method)[: len(mono_a)]
+    limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
+
+    def reshape(specs: list[torch.Tensor], first: int) -> torch.Tensor:
+        gain = np.exp(np.clip(log_gain(first, specs[0].shape[1]), -limit, limit)).astype(np.float32)
+        return specs[0] * torch.from_numpy(gain)
+
+    return _stft_blocks([mono_a], reshape, n_fft=n_fft, hop=hop, block=round(BLOCK_SECONDS * sr_a))
 
 
-def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: float) -> np.ndarray:
+def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: float,
+                     block_seconds: float | None = None) -> np.ndarray:
     """``main`` with its STFT magnitude moved ``share`` of the way (in log amplitude) to ``other``'s.
 
     Each time-frequency cell of ``main`` [samples] is scaled by
@@ -402,7 +419,9 @@ def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: flo
     ``main``'s phase is kept. ``other`` has ``main``'s length and rate ``sr``
     (Hz). Returns ndarray[samples] (float32), a weighted geometric mean of the
     two magnitudes: where two estimates of one sound err in different ways,
-    their mean in log amplitude errs less than either.
+    their mean in log amplitude errs less than either. The signal is done in
+    blocks of ``block_seconds`` (default :data:`BLOCK_SECONDS`; the result is
+    the same as in one piece, :func:`_stft_blocks`) to bound memory.
 
     Examples
     --------
@@ -415,16 +434,42 @@ def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: flo
     if share <= 0.0:
         return np.asarray(main, dtype=np.float32)
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr)))
-    hop = n_fft // 4
-    length = max(len(main), n_fft)
-    spec_main = _stft(np.pad(main, (0, length - len(main))), n_fft, hop)
-    spec_other = _stft(np.pad(other, (0, length - len(other))), n_fft, hop)
-    tiny = 1e-9
-    log_gain = share * (torch.log(spec_other.abs() + tiny) - torch.log(spec_main.abs() + tiny))
     limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
-    gain = torch.exp(log_gain.clamp(-limit, limit))
-    out = torch.istft(spec_main * gain, n_fft, hop_length=hop, window=torch.hann_window(n_fft), length=length)
-    return out.numpy()[: len(main)]
+    tiny = 1e-9
+
+    def blend(specs: list[torch.Tensor], first: int) -> torch.Tensor:
+        spec_main, spec_other = specs
+        log_gain = share * (torch.log(spec_other.abs() + tiny) - torch.log(spec_main.abs() + tiny))
+        return spec_main * torch.exp(log_gain.clamp(-limit, limit))
+
+    seconds = BLOCK_SECONDS if block_seconds is None else block_seconds
+    return _stft_blocks([main, other], blend, n_fft=n_fft, hop=n_fft // 4, block=round(seconds * sr))
+
+
+def _stft_blocks(signals: list[np.ndarray], change: Callable[[list[torch.Tensor], int], torch.Tensor], *,
+                 n_fft: int, hop: int, block: int) -> np.ndarray:
+    """Change the STFT of a signal block by block, in bounded memory.
+
+    ``signals`` are equally long [samples]; for each block of about ``block``
+    samples (a multiple of ``hop``), with ``n_fft`` samples more on either
+    side, ``change(specs, first)`` gets their STFTs (:func:`_stft`) and the
+    index of the block's first frame in the whole signal's STFT, and returns
+    one spectrogram, which is inverted; each block keeps its middle part.
+    Every frame that reaches that part lies inside the block, so the result
+    is the whole signal's, changed in one piece. Returns ndarray[samples] (float32).
+    """
+    n = len(signals[0])
+    block = max(hop, block // hop * hop)
+    out = np.empty(n, np.float32)
+    for start in range(0, n, block):
+        lo, hi = max(start - n_fft, 0), min(start + block + n_fft, n)
+        length = max(hi - lo, n_fft)  # the STFT needs >= n_fft / 2
+        specs = [_stft(np.pad(x[lo:hi], (0, length - (hi - lo))), n_fft, hop) for x in signals]
+        y = torch.istft(change(specs, lo // hop), n_fft, hop_length=hop, window=torch.hann_window(n_fft),
+                        length=length).numpy()
+        stop = min(start + block, n)
+        out[start:stop] = y[start - lo : stop - lo]
+    return out
 
 
 def _limit_peak(out: np.ndarray) -> np.ndarray:
