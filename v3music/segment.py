@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-from .frontend import FrontEndConfig
+from .frontend import FrontEndConfig, without_steady_tones
 from .intervals import steady_frames
 
 __all__ = ["ABSOLUTE_SILENCE_DB", "DEFAULT_ONSET_SENSITIVITY", "Segments", "articulation_db", "onset_features",
@@ -88,6 +88,13 @@ MIN_SPLIT_FRAMES = 4
 #: 0.1 s). T76 doubled it: a slow attack (an alto sax slurred a semitone down under vibrato) takes
 #: over 0.1 s to dominate (mean note F1 +0.0027 over 23 dev sets, +0.0024 over 10 fresh ones).
 SPLIT_REFINE_SECONDS = 0.2
+#: The split compares each frame's spectrum with the note's first frames; a steady tone (mains hum)
+#: in every frame makes them alike and holds the split back. Bins whose floor stands
+#: SPLIT_STEADY_TONE_DB or more above their neighbours' are taken out for that comparison
+#: (:func:`v3music.frontend.without_steady_tones`; stricter than the 6 dB with which the notes are
+#: named, at which the splits of four clean recordings changed too). Research log T82: 20 dB hum on
+#: seeds 0 / 1 / 8, note F1 +0.023 / +0.003 / +0.027; no set without hum changed.
+SPLIT_STEADY_TONE_DB = 15.0
 #: A note that follows a note of the same pitch with no gap is a new note only if the level
 #: dips or rises at least MIN_ARTICULATION_DB where it starts (:func:`articulation_db`) or its
 #: onset flux (largest of its first 3 frames) is at least MIN_ATTACK_FLUX times the recording's
@@ -817,6 +824,7 @@ def segment_notes(
                         ("hold", NOTE_OFF_HOLD_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
     tail_search = round(TAIL_SEARCH_SECONDS * fe.frame_rate)
+    move_features = without_steady_tones(features, min_db=SPLIT_STEADY_TONE_DB)  # hum does not hold a split back
     restrike_at = _restrike_dips(level, active, dip_db=RESTRIKE_DIP_DB, rise_db=RESTRIKE_RISE_DB,
                                  isolation=max(round(RESTRIKE_ISOLATION_SECONDS * fe.frame_rate), 1))
     restrike_end = max(round(RESTRIKE_END_SECONDS * fe.frame_rate), 1)
@@ -859,7 +867,8 @@ def segment_notes(
             end = cut
         elif (end - s) / fe.frame_rate < min_note_seconds:
             continue
-        bounds = _split_at_pitch_moves(features, level, short_flux, s, end, bins_per_semitone=fe.bins_per_octave / 12.0,
+        bounds = _split_at_pitch_moves(move_features, level, short_flux, s, end,
+                                       bins_per_semitone=fe.bins_per_octave / 12.0,
                                        min_frames=split_frames, floor_db=level_floor, refine=split_refine)
         parts: list[tuple[int, int]] = []  # each part of one pitch is split again where it is played again
         for first, last in itertools.pairwise(bounds):
