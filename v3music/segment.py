@@ -744,8 +744,9 @@ def segment_notes(
     where the level settles up to :data:`TAIL_SEARCH_SECONDS` later (a soft
     note that began under a release still decaying). A note whose
     spectrum then moves by a semitone or more
-    (a legato change of pitch with no onset) is split where the new note rose
-    (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
+    (a legato change of pitch with no onset; steady tones such as mains hum
+    left out of the comparison, :data:`SPLIT_STEADY_TONE_DB`) is split where
+    the new note rose (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
     where its level dips and rises once, as when a held note is played again
     with no attack the onset detector sees (:func:`_restrike_dips`,
     :data:`RESTRIKE_RISE_DB`). Each part also gets the frame where it is
