@@ -136,7 +136,7 @@ def match_eq(a: np.ndarray, b: np.ndarray, tm: TimbreModel) -> np.ndarray:
     with a's phase, as the V3 filter does.
     """
     from v3music.frontend import log_cqt
-    from v3music.swap import _bins_to_stft, _resynthesise, _stft
+    from v3music.swap import _bins_to_stft, _gain, _stft_blocks
 
     fe = tm.notes.frontend
 
@@ -146,10 +146,9 @@ def match_eq(a: np.ndarray, b: np.ndarray, tm: TimbreModel) -> np.ndarray:
         return f[:, level > level.max() - 40.0 * np.log(10) / 20].mean(axis=1)
 
     delta = np.convolve(average(b) - average(a), np.ones(3) / 3, mode="same")
-    spec = _stft(a, 1024, 256)
-    gains = _bins_to_stft(np.repeat(delta[:, None], spec.shape[1], axis=1).astype(np.float32),
-                          fmin_midi=fe.fmin_midi, bins_per_octave=fe.bins_per_octave, sr=SR, n_fft=1024)
-    out = _resynthesise(spec, gains, n_fft=1024, hop=256, length=len(a), method="filter")
+    gain = _gain(_bins_to_stft(delta[:, None].astype(np.float32), fmin_midi=fe.fmin_midi,
+                               bins_per_octave=fe.bins_per_octave, sr=SR, n_fft=1024))  # [bins, 1]: static
+    out = _stft_blocks([a], lambda specs, first: specs[0] * gain, n_fft=1024, hop=256, block=len(a))
     return out * min(1.0, 0.99 / max(float(np.abs(out).max()), 1e-9))
 
 

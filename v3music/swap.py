@@ -153,20 +153,21 @@ def _stft(signal: np.ndarray, n_fft: int, hop: int) -> torch.Tensor:
     return torch.stft(x, n_fft, hop_length=hop, window=torch.hann_window(n_fft), return_complex=True)
 
 
-def _resynthesise(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: int, length: int, method: str,
-                  seed: int = 0) -> np.ndarray:
-    """Apply ``log_gain`` [n_fft // 2 + 1, frames] (natural log amplitude) to the STFT ``spec`` and invert it."""
+def _gain(log_gain: np.ndarray) -> torch.Tensor:
+    """Amplitude gain (float32) of ``log_gain`` (natural log amplitude), at most :data:`MAX_GAIN_DB` either way."""
     limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
-    gain = torch.from_numpy(np.exp(np.clip(log_gain[:, : spec.shape[1]], -limit, limit)).astype(np.float32))
-    if method == "filter":
-        out = torch.istft(spec * gain, n_fft, hop_length=hop, window=torch.hann_window(n_fft), length=length)
-    else:
-        import torchaudio
+    return torch.from_numpy(np.exp(np.clip(log_gain, -limit, limit)).astype(np.float32))
 
-        torch.manual_seed(seed)
-        gl = torchaudio.transforms.GriffinLim(n_fft=n_fft, hop_length=hop, power=1.0, n_iter=32, length=length)
-        out = gl((spec.abs() * gain)[None])[0]
-    return out.numpy()
+
+def _griffin_lim(spec: torch.Tensor, log_gain: np.ndarray, *, n_fft: int, hop: int, length: int,
+                 seed: int = 0) -> np.ndarray:
+    """Griffin-Lim (32 iterations) on the magnitude of the STFT ``spec`` times ``log_gain``
+    [n_fft // 2 + 1, frames] (:func:`_gain`): the baseline, with phases of its own."""
+    import torchaudio
+
+    torch.manual_seed(seed)
+    gl = torchaudio.transforms.GriffinLim(n_fft=n_fft, hop_length=hop, power=1.0, n_iter=32, length=length)
+    return gl((spec.abs() * _gain(log_gain[:, : spec.shape[1]]))[None])[0].numpy()
 
 
 def _note_spans(notes: EncodedNotes, n_samples: int, release: int) -> tuple[np.ndarray, np.ndarray]:
@@ -399,13 +400,10 @@ def _filter_swap(tm: TimbreModel, mono_a: np.ndarray, sr_a: int, notes_a: Encode
 
     if method == "griffinlim":
         spec = _stft(np.pad(mono_a, (0, length - len(mono_a))), n_fft, hop)
-        return _resynthesise(spec, log_gain(0, spec.shape[1]), n_fft=n_fft, hop=hop, length=length,
-                             method=method)[: len(mono_a)]
-    limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
+        return _griffin_lim(spec, log_gain(0, spec.shape[1]), n_fft=n_fft, hop=hop, length=length)[: len(mono_a)]
 
     def reshape(specs: list[torch.Tensor], first: int) -> torch.Tensor:
-        gain = np.exp(np.clip(log_gain(first, specs[0].shape[1]), -limit, limit)).astype(np.float32)
-        return specs[0] * torch.from_numpy(gain)
+        return specs[0] * _gain(log_gain(first, specs[0].shape[1]))
 
     return _stft_blocks([mono_a], reshape, n_fft=n_fft, hop=hop, block=round(BLOCK_SECONDS * sr_a))
 
@@ -434,13 +432,12 @@ def blend_magnitudes(main: np.ndarray, other: np.ndarray, sr: int, *, share: flo
     if share <= 0.0:
         return np.asarray(main, dtype=np.float32)
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sr)))
-    limit = MAX_GAIN_DB / 20.0 * np.log(10.0)
     tiny = 1e-9
 
     def blend(specs: list[torch.Tensor], first: int) -> torch.Tensor:
         spec_main, spec_other = specs
         log_gain = share * (torch.log(spec_other.abs() + tiny) - torch.log(spec_main.abs() + tiny))
-        return spec_main * torch.exp(log_gain.clamp(-limit, limit))
+        return spec_main * _gain(log_gain.numpy())
 
     seconds = BLOCK_SECONDS if block_seconds is None else block_seconds
     return _stft_blocks([main, other], blend, n_fft=n_fft, hop=n_fft // 4, block=round(seconds * sr))

@@ -135,8 +135,7 @@ class TimbreModel:
         ``peak`` is the recording's peak amplitude and ``where`` names it, for the
         error raised when there are no notes (:class:`~v3.errors.InputError`).
         """
-        lengths = _note_lengths(notes)
-        return _weighted_mean(lengths @ notes.style.astype(np.float64), float(lengths.sum()), peak, where)
+        return _weighted_mean(*_weighted_styles(notes), peak, where)
 
     def embed(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> np.ndarray:
         """Timbre embedding [D] of a signal: the mean style vector of its notes, weighted by their lengths.
@@ -181,10 +180,9 @@ class TimbreModel:
         total = np.zeros(self.dim, np.float64)
         weight = 0.0
         for _, audio, start, stop in reader:
-            notes = self.notes.encode(audio, start=start, stop=stop)
-            lengths = _note_lengths(notes)
-            total += lengths @ notes.style
-            weight += float(lengths.sum())
+            style_sum, note_weight = _weighted_styles(self.notes.encode(audio, start=start, stop=stop))
+            total += style_sum
+            weight += note_weight
         return _weighted_mean(total, weight, reader.peak, str(path))
 
     def rank(self, query: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,9 +233,11 @@ def timbre_embedding_file(path: Path | str, *, model: LoadedModel | Path | str =
     return TimbreModel(model, device=device).embed_file(path)
 
 
-def _note_lengths(notes: EncodedNotes) -> np.ndarray:
-    """Length of each note [N] in samples (at least one), as weights."""
-    return np.maximum(notes.offsets - notes.onsets, 1).astype(np.float64)
+def _weighted_styles(notes: EncodedNotes) -> tuple[np.ndarray, float]:
+    """The notes' style vectors summed [D], each weighted by its length in samples (at least one),
+    and the sum of the weights."""
+    lengths = np.maximum(notes.offsets - notes.onsets, 1).astype(np.float64)
+    return lengths @ notes.style.astype(np.float64), float(lengths.sum())
 
 
 def _weighted_mean(style_sum: np.ndarray, weight: float, peak: float, where: str) -> np.ndarray:
