@@ -109,8 +109,9 @@ class EncodedNotes:
         Where each note is heard to end, in samples, at most ``offsets``
         (:attr:`v3music.segment.Segments.note_offs`).
     after_release : ndarray[N] (bool)
-        The note starts where the level rose again after a release, not at an
-        onset (:attr:`v3music.segment.Segments.after_release`).
+        The note starts where the level rose again after a release, or in the
+        held tail after a note-off, not at an onset
+        (:attr:`v3music.segment.Segments.after_release`).
     fragments : ndarray[N, n_bins, frames] (float32)
         The model's input for each note (normalised if the model says so).
     codes : ndarray[N] (int64)
@@ -154,9 +155,10 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     where only its spectrum flickered. The joined note keeps the first
     part's onset, encoding and fragment, the last part's offset and
     note-off, and the louder peak. A note that starts where the level rose
-    again after a release (:attr:`EncodedNotes.after_release`) and has the
-    same name as the note before it is dropped instead: the release swelled,
-    and the note before it keeps its own end.
+    again after a release, or in the tail after a note-off
+    (:attr:`EncodedNotes.after_release`), and has the same name as the note
+    before it is dropped instead: it was that note's release or tail, and
+    the note before it keeps its own end.
 
     Parameters
     ----------

@@ -31,6 +31,12 @@ DEFAULT_ONSET_SENSITIVITY = 0.7
 #: the bin's median level over the quietest NOISE_PERCENTILE percent of frames.
 NOISE_MARGIN_DB = 6.0
 NOISE_PERCENTILE = 10.0
+#: The level's own floor (the tests of held notes in a tail and of legato splits) is the median of
+#: the quietest LEVEL_FLOOR_PERCENTILE percent of frames: in a melody played with few rests the
+#: quietest tenth of the frames are soft notes, and a soft violin note held after a louder one was
+#: taken for the louder one's release (research log T84: raw pitch +0.0011 / +0.0024 on the dev /
+#: fresh sets, note F1 +0.0005 on both).
+LEVEL_FLOOR_PERCENTILE = 2.0
 #: A run of sounding frames (above the silence threshold) shorter than this is noise flickering
 #: across the threshold, not a note: it is taken as silence. Such a flicker just before a note used
 #: to start the note there and hide its real onset (within the 80 ms minimum gap), and the note
@@ -115,6 +121,13 @@ MIN_ATTACK_FLUX = 4.0
 TAIL_FLAT_DB = 8.0
 TAIL_HOLD_SECONDS = 0.25
 TAIL_ABOVE_FLOOR_DB = 10.0
+#: The same test runs after each note-off found inside a note (:func:`_split_at_tails`): a soft
+#: note slurred after a louder one whose level falls, but not by RELEASE_DROP_DB within
+#: RELEASE_WINDOW_SECONDS, was heard only as the louder note's long tail. It is only looked for
+#: after NOTE_OFF_TAIL_HEAD_SECONDS of note (a struck note's first decay is not a note-off).
+#: Research log T83: raw pitch +0.0016 / +0.0011 on the dev / fresh sets, seed 3 +0.0107,
+#: note F1 +0.0007 / +0.0000.
+NOTE_OFF_TAIL_HEAD_SECONDS = 0.1
 #: The release may still be decaying where it fell fastest while a soft note (one that swells
 #: from nothing, say) has begun under it: when neither that test nor a rise after the release
 #: (:func:`_rise_after_release`) finds a note, the settled stretch is looked for up to
@@ -214,7 +227,9 @@ class Segments:
         a release tail rings on after it.
     after_release : ndarray[n_notes] (bool)
         The note starts where the level rose again after the previous note's
-        release (:func:`_rise_after_release`), not at an onset.
+        release (:func:`_rise_after_release`), or where a held note sounds on
+        after the previous note's note-off (:func:`_split_at_tails`), not at
+        an onset: named like the previous note, it is that note's tail.
     """
 
     onsets: np.ndarray
@@ -306,17 +321,18 @@ def relative_flux(flux: np.ndarray, sounding: np.ndarray) -> np.ndarray:
     return flux / max(typical, MIN_TYPICAL_FLUX)
 
 
-def _noise_floor(db: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
+def _noise_floor(db: np.ndarray, level: np.ndarray | None = None, *,
+                 percentile: float = NOISE_PERCENTILE) -> np.ndarray:
     """Noise floor [bins] of levels ``db`` [frames, bins]: each bin's median over the quietest frames.
 
-    The quietest :data:`NOISE_PERCENTILE` percent of frames (by ``level``
+    The quietest ``percentile`` percent of frames (by ``level``
     [frames], default the frames' mean dB) are the rests or the softest
     moments; in clean audio they are silence, so the floor stays far below
     any note.
     """
     if level is None:
         level = db.mean(axis=1)
-    quiet = level <= np.percentile(level, NOISE_PERCENTILE)
+    quiet = level <= np.percentile(level, percentile)
     return np.median(db[quiet], axis=0)
 
 
@@ -676,6 +692,57 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     return end
 
 
+def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: int, hold: int, head: int,
+                    floor_db: float, min_frames: int, note_off_frames: dict[str, int]) -> tuple[list[tuple[int, int]],
+                                                                                          list[int]]:
+    """``parts`` (first, last frame) split where a held note sounds on after a part's note-off.
+
+    A part whose note-off (:func:`_note_off`, at least ``head`` frames in)
+    is followed by a held note (:func:`_note_in_tail`: ``window``, ``hold``,
+    ``floor_db``) ends where that note starts; the new part is tested the
+    same way. Parts shorter than ``min_frames`` are not made.
+
+    Returns
+    -------
+    parts : list of (first, last)
+    starts : list of int
+        First frames of the parts found in a tail.
+
+    Examples
+    --------
+    A loud note, then a soft one held 13 dB lower from frame 26 on:
+
+    >>> level = np.concatenate([np.zeros(5), np.full(20, 20.0), np.linspace(18.0, 8.0, 4), np.full(40, 7.0)])
+    >>> frames = dict(window=3, trend=4, hold=19)
+    >>> _split_at_tails([(5, 69)], level, window=3, hold=16, head=6, floor_db=-40.0, min_frames=4,
+    ...                 note_off_frames=frames)
+    ([(5, 26), (26, 69)], [26])
+
+    A note that decays after its note-off is left whole:
+
+    >>> decay = np.concatenate([np.zeros(5), np.full(20, 20.0), 18.0 - 1.5 * np.arange(44)])
+    >>> _split_at_tails([(5, 69)], decay, window=3, hold=16, head=6, floor_db=-80.0, min_frames=4,
+    ...                 note_off_frames=frames)
+    ([(5, 69)], [])
+    """
+    out: list[tuple[int, int]] = []
+    starts: list[int] = []
+    todo = list(reversed(parts))
+    while todo:
+        first, last = todo.pop()
+        ends = _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)
+        held = None
+        if head <= ends - first and ends < last:
+            held = _note_in_tail(level, ends, last, window=window, hold=hold, floor_db=floor_db)
+        if held is None or held - first < min_frames or last - held < min_frames:
+            out.append((first, last))
+            continue
+        out.append((first, held))
+        starts.append(held)
+        todo.append((held, last))
+    return out, starts
+
+
 def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, flux: np.ndarray, start: int, end: int, *,
                           bins_per_semitone: float, min_frames: int, floor_db: float, refine: int) -> list[int]:
     """Boundaries ``[start, ..., end]`` of the parts of note frames [start, end) whose
@@ -750,7 +817,9 @@ def segment_notes(
     where its level dips and rises once, as when a held note is played again
     with no attack the onset detector sees (:func:`_restrike_dips`,
     :data:`RESTRIKE_RISE_DB`). Each part also gets the frame where it is
-    heard to end (:attr:`Segments.note_offs`), for output only.
+    heard to end (:attr:`Segments.note_offs`); where a held note sounds on
+    after that, at a lower level, a new part starts there
+    (:func:`_split_at_tails`, a soft note slurred after a louder one).
 
     Parameters
     ----------
@@ -819,12 +888,13 @@ def segment_notes(
     release_window = max(round(RELEASE_WINDOW_SECONDS * fe.frame_rate), 1)
     split_frames = max(MIN_SPLIT_FRAMES, round(min_note_seconds * fe.frame_rate))
     split_refine = max(round(SPLIT_REFINE_SECONDS * fe.frame_rate), 1)
-    level_floor = float(_noise_floor(level[:, None])[0])
+    level_floor = float(_noise_floor(level[:, None], percentile=LEVEL_FLOOR_PERCENTILE)[0])
     note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
                         ("hold", NOTE_OFF_HOLD_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
     tail_search = round(TAIL_SEARCH_SECONDS * fe.frame_rate)
+    tail_head = max(round(NOTE_OFF_TAIL_HEAD_SECONDS * fe.frame_rate), 1)
     move_features = without_steady_tones(features, min_db=SPLIT_STEADY_TONE_DB)  # hum does not hold a split back
     restrike_at = _restrike_dips(level, active, dip_db=RESTRIKE_DIP_DB, rise_db=RESTRIKE_RISE_DB,
                                  isolation=max(round(RESTRIKE_ISOLATION_SECONDS * fe.frame_rate), 1))
@@ -878,6 +948,12 @@ def segment_notes(
                 again = again[again < _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)]
             restrikes.update(again.tolist())
             parts.extend(itertools.pairwise([first, *again.tolist(), last]))
+        # a held note after a note-off starts a note, which is dropped if named like the one before
+        # (it was that note's tail: the note keeps its own end), as after a release
+        parts, tails = _split_at_tails(parts, level, window=release_window, hold=tail_hold, head=tail_head,
+                                       floor_db=level_floor, min_frames=split_frames,
+                                       note_off_frames=note_off_frames)
+        after_release.update(tails)
         for first, last in parts:
             on.append(first)
             off.append(last)
