@@ -85,11 +85,8 @@ NOTE_OFF_ENDING_DB = 9.0
 #: on its frames within PITCH_MOVE_LEVEL_DB of its peak, each part at least MIN_SPLIT_FRAMES long
 #: (:func:`v3music.intervals.steady_frames`). Measured (research log T14): note F1 0.882 -> 0.886,
 #: raw pitch 0.887 -> 0.915 on seed 0 (chosen among 5 variants); 0.864 -> 0.883 and 0.877 -> 0.901
-#: on seed 1; melody model 0.725 -> 0.749. T86 widened 10 to 13 dB, once T82 had taken mains
-#: hum out of the comparison (T77 had measured 13 dB costing the 20 dB hum sets 0.004-0.005): an
-#: alto sax step to a note 10 dB softer was not judged. Note F1 +0.0012 / -0.0002 / +0.0029 on the
-#: dev / fresh / more bench rows (vibrato +0.0041, the bench SoundFont over four octaves 0.947 -> 0.951).
-PITCH_MOVE_LEVEL_DB = 13.0
+#: on seed 1; melody model 0.725 -> 0.749. 13 dB (T86) split brass scoops and overlaps: not kept.
+PITCH_MOVE_LEVEL_DB = 10.0
 MIN_SPLIT_FRAMES = 4
 #: ... and the split goes back to the strongest short-window flux of the SPLIT_REFINE_SECONDS
 #: before the frame where the new spectrum took over (research log T25: note F1 0.866 -> 0.930 on
