@@ -445,6 +445,16 @@ def test_mains_hum_does_not_hold_a_legato_split_back(transcriber: Transcriber) -
     assert abs(got[0].onset - 5.734) <= 0.05
 
 
+@pytest.mark.parametrize("rows", [[(0.3, 1.9, 64, 49)], [(0.3, 1.0, 61, 57), (1.2, 3.1, 64, 49), (3.2, 3.5, 64, 113)]])
+def test_an_attack_read_an_octave_low_is_part_of_its_note(transcriber: Transcriber,
+                                                           rows: list[tuple[float, float, int, int]]) -> None:
+    # research log T87: TimGM6mb's bassoon E4 reads as E3 for its first 64 ms; the legato split cut
+    # that attack off as a note of its own (E3, then E4 64 ms later).
+    got = transcriber.transcribe(render_midi(melody_midi(rows, 70), sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [p for *_, p, _ in rows]
+    assert all(abs(n.onset - start) <= 0.05 for n, (start, *_) in zip(got, rows, strict=True))
+
+
 def test_a_soft_note_slurred_after_a_note_off_is_found(transcriber: Transcriber) -> None:
     # research log T83: a violin F4 slurred to an A4 played 12 dB softer. The F4's note-off is found
     # where the level falls, but the fall is too slow for a release cut, so before T83 the A4 was

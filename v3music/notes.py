@@ -40,6 +40,12 @@ DEFAULT_REFINE_SEMITONES = 2
 #: 0.918 named, the oboe 0.918 -> 0.959; the 8 unseen programs unchanged).
 OCTAVE_BELOW_DB = 6.0
 OCTAVE_THIRD_DB = 12.0
+#: A part at most OCTAVE_ATTACK_SECONDS long, split from the note that follows it with no
+#: articulation (a legato split) and named an octave from it, is that note's attack: TimGM6mb's
+#: bassoon reads an octave low for its first 64 ms. It is joined to the note and takes its name
+#: (research log T87: the bassoon at C4-B4 0.832 -> 0.928 note F1, a plucked voice's note; no
+#: other dev set changed).
+OCTAVE_ATTACK_SECONDS = 0.1
 #: A note that follows another with no gap and takes that note's name may be a new pitch that
 #: the previous note, still ringing, drowned. Such a note is named again from what rose at its
 #: onset: its log-CQT frames with the mean magnitude of the RISE_BEFORE_FRAMES frames before the
@@ -142,7 +148,8 @@ class EncodedNotes:
         return EncodedNotes(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
 
 
-def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_db: float = MIN_ARTICULATION_DB,
+def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, attack: int = 0,
+                       min_db: float = MIN_ARTICULATION_DB,
                        min_flux: float = MIN_ATTACK_FLUX) -> tuple[EncodedNotes, np.ndarray]:
     """Join each note that continues the one before it unarticulated.
 
@@ -158,7 +165,10 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     again after a release, or in the tail after a note-off
     (:attr:`EncodedNotes.after_release`), and has the same name as the note
     before it is dropped instead: it was that note's release or tail, and
-    the note before it keeps its own end.
+    the note before it keeps its own end. A note at most ``attack`` samples
+    long, followed within ``gap`` by a note named an octave from it whose
+    level changes less than ``min_db`` where it starts (whatever its flux),
+    is that note's attack: the two are joined under the second one's name.
 
     Parameters
     ----------
@@ -167,6 +177,8 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
         MIDI name of each note; negative for none (never joined).
     gap : int
         Largest gap, in samples.
+    attack : int
+        Longest attack read an octave off, in samples (0: none).
     min_db : float
         Level change that makes a new note.
     min_flux : float
@@ -194,8 +206,14 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
     >>> notes.after_release[2] = True
     >>> [join_unarticulated(notes, np.array([60, 62, n]), gap=0)[1].tolist() for n in (62, 65)]
     [[60, 62], [60, 62, 65]]
+
+    A short first note an octave off, with the second one unarticulated, is the second one's attack:
+
+    >>> notes.after_release[2] = False
+    >>> [join_unarticulated(notes, np.array([52, 64, 60]), gap=0, attack=a)[1].tolist() for a in (0, 100)]
+    [[52, 64, 60], [64, 60]]
     """
-    names = np.asarray(names)
+    names = np.array(names)
     keep: list[int] = []
     offsets, note_offs, peak = notes.offsets.copy(), notes.note_offs.copy(), notes.peak_db.copy()
     for i in range(len(notes)):
@@ -207,6 +225,13 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, min_
                     and notes.attack_db[i] < min_db and notes.attack_flux[i] < min_flux):
                 offsets[last], note_offs[last] = notes.offsets[i], notes.note_offs[i]
                 peak[last] = max(peak[last], notes.peak_db[i])
+                continue
+            if (names[i] >= 0 and names[last] >= 0 and abs(int(names[i]) - int(names[last])) == 12
+                    and offsets[last] - notes.onsets[last] <= attack and notes.onsets[i] - offsets[last] <= gap
+                    and notes.attack_db[i] < min_db):
+                offsets[last], note_offs[last] = notes.offsets[i], notes.note_offs[i]
+                peak[last] = max(peak[last], notes.peak_db[i])
+                names[last] = names[i]
                 continue
         keep.append(i)
     joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak)

@@ -49,7 +49,7 @@ from v3.fileio import atomic_write
 from .audio import _open, check_audio, load_audio
 from .frontend import log_cqt
 from .intervals import note_transpositions, steady_frames
-from .notes import EncodedNotes, join_unarticulated
+from .notes import OCTAVE_ATTACK_SECONDS, EncodedNotes, join_unarticulated
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
 
 __all__ = [
@@ -369,8 +369,9 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     if method != "sample":
         return _limit_peak(filtered)
     # a held note that the detector cut where its spectrum flickered is played once, as transcribed
-    notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length)
-    notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length)
+    attack = round(OCTAVE_ATTACK_SECONDS * fe.sample_rate)
+    notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length, attack=attack)
+    notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length, attack=attack)
     out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
                        hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
                        bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b)

@@ -30,7 +30,7 @@ from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
-from .notes import DEFAULT_PITCH_RANGE, NoteEncoder, join_unarticulated
+from .notes import DEFAULT_PITCH_RANGE, OCTAVE_ATTACK_SECONDS, NoteEncoder, join_unarticulated
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
 __all__ = [
@@ -325,7 +325,9 @@ class Transcriber:
             features = log_cqt(mono, self.notes.frontend)
         found = self.notes.encode(mono, start=start, stop=stop, features=features)
         pitches = self.notes.name_notes(found, context=self.pitch_context, features=features)
-        found, pitches = join_unarticulated(found, pitches, gap=self.notes.frontend.hop_length)
+        fe = self.notes.frontend
+        found, pitches = join_unarticulated(found, pitches, gap=fe.hop_length,
+                                            attack=round(OCTAVE_ATTACK_SECONDS * fe.sample_rate))
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.onsets, found.note_offs, pitches, found.peak_db) if p >= 0]
 
