@@ -456,9 +456,9 @@ def test_an_attack_read_an_octave_low_is_part_of_its_note(transcriber: Transcrib
 
 
 def test_a_soft_note_slurred_after_a_note_off_is_found(transcriber: Transcriber) -> None:
-    # research log T83: a violin F4 slurred to an A4 played 12 dB softer. The F4's note-off is found
-    # where the level falls, but the fall is too slow for a release cut, so before T83 the A4 was
-    # heard as the F4's tail and lost.
+    # research log T83: a violin F4 (velocity 110) slurred to a soft A4 (velocity 50). The F4's
+    # note-off is found where the level falls, but the fall is too slow for a release cut, so
+    # before T83 the A4 was heard as the F4's tail and lost.
     y = render_midi(melody_midi([(0.3, 1.3, 65, 110), (1.3, 2.0, 69, 50)], 40), sr=16000)
     got = transcriber.transcribe(y, 16000).notes
     assert [n.pitch for n in got] == [65, 69]
