@@ -56,7 +56,8 @@ def _notes(onsets_s: list[float], offsets_s: list[float], k: int = 2, n_bins: in
         peak_db=np.zeros(n), attack_db=np.zeros(n), attack_flux=np.zeros(n),
         note_offs=(np.array(offsets_s) * SR).astype(np.int64), after_release=np.zeros(n, bool),
         fragments=np.zeros((n, n_bins, k), np.float32),
-        codes=np.zeros(n, np.int64), quantized=np.zeros((n, 2), np.float32), style=np.zeros((n, 2), np.float32))
+        codes=np.zeros(n, np.int64), quantized=np.zeros((n, 2), np.float32), style=np.zeros((n, 2), np.float32),
+        starts=(np.array(onsets_s) * SR).astype(np.int64))
 
 
 def test_note_curves_follow_notes_and_fade_after_offsets() -> None:

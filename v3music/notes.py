@@ -126,6 +126,9 @@ class EncodedNotes:
         The atom vectors.
     style : ndarray[N, Ds] (float32)
         Style (timbre) vector of each note.
+    starts : ndarray[N] (int64)
+        Where each note is heard to begin, in samples, at most ``onsets``
+        (:attr:`v3music.segment.Segments.starts`): what a transcription reports.
     """
 
     onsets: np.ndarray
@@ -139,6 +142,7 @@ class EncodedNotes:
     codes: np.ndarray
     quantized: np.ndarray
     style: np.ndarray
+    starts: np.ndarray
 
     def __len__(self) -> int:
         return len(self.onsets)
@@ -196,7 +200,7 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
     ...                      attack_flux=np.array([9.0, 1.0, 5.0]),  # the third: a soft dip but a strike
     ...                      note_offs=np.array([90, 180, 250]), after_release=np.zeros(3, bool),
     ...                      fragments=np.zeros((3, 2, 1)), codes=np.zeros(3, np.int64),
-    ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)))
+    ...                      quantized=np.zeros((3, 1)), style=np.zeros((3, 1)), starts=np.array([0, 100, 200]))
     >>> joined, names = join_unarticulated(notes, np.array([64, 64, 64]), gap=0)
     >>> joined.onsets.tolist(), joined.offsets.tolist(), joined.note_offs.tolist(), names.tolist()
     ([0, 200], [200, 300], [180, 250], [64, 64])
@@ -544,7 +548,8 @@ class NoteEncoder:
             return EncodedNotes(on, off, found.peak_db[keep], found.attack_db[keep], found.attack_flux[keep],
                                 found.note_offs[keep].astype(np.int64), found.after_release[keep],
                                 np.zeros((0, *model.fragment_shape), np.float32), np.zeros(0, np.int64),
-                                np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32))
+                                np.zeros((0, dc), np.float32), np.zeros((0, ds), np.float32),
+                                found.starts[keep].astype(np.int64) * fe.hop_length)
         # the model names what the notes play, not a hum under them
         frags = note_fragments(without_steady_tones(features), on / fe.frame_rate, frame_rate=fe.frame_rate,
                                seconds=self.config.fragment_seconds, frames=self.config.fragment_frames,
@@ -569,6 +574,7 @@ class NoteEncoder:
             codes=np.concatenate(codes).astype(np.int64),
             quantized=np.concatenate(quantized),
             style=np.concatenate(style),
+            starts=found.starts[keep].astype(np.int64) * fe.hop_length,
         )
 
     @torch.no_grad()

@@ -329,7 +329,7 @@ class Transcriber:
         found, pitches = join_unarticulated(found, pitches, gap=fe.hop_length,
                                             attack=round(OCTAVE_ATTACK_SECONDS * fe.sample_rate))
         return [(int(s), int(e), int(p), float(level))
-                for s, e, p, level in zip(found.onsets, found.note_offs, pitches, found.peak_db) if p >= 0]
+                for s, e, p, level in zip(found.starts, found.note_offs, pitches, found.peak_db) if p >= 0]
 
     def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
                  peak_amplitude: float, pooled: _PooledFeatures | None = None) -> Transcription:
