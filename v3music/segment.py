@@ -922,10 +922,10 @@ def segment_notes(
     # and at a strong short-window flux peak that no onset is near
     rel_flux = relative_flux(short_flux, active)
     flux_peaks = np.flatnonzero((rel_flux[1:-1] >= rel_flux[:-2]) & (rel_flux[1:-1] > rel_flux[2:])) + 1
-    rise = max(round(RISE_FLUX_SECONDS * fe.frame_rate), 1)
+    rise_frames = max(round(RISE_FLUX_SECONDS * fe.frame_rate), 1)
     strong = np.array([k for k in flux_peaks.tolist() if rel_flux[k] >= FLUX_ONSET_RATIO
                        or (rel_flux[k] >= RISE_FLUX_RATIO
-                           and level[k : k + rise + 1].max() - level[max(k - 2, 0) : k + 1].min() >= RISE_FLUX_DB)],
+                           and level[k : k + rise_frames + 1].max() - level[max(k - 2, 0) : k + 1].min() >= RISE_FLUX_DB)],
                       dtype=int)
     strong = strong[active[strong]]
     if found.size:
