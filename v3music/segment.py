@@ -250,8 +250,8 @@ class Segments:
     starts : ndarray[n_notes] (int)
         Where the note is heard to begin (a frame, at most ``onsets``): the
         onset, or where a slow attack's level began to rise before it
-        (:func:`_attack_starts`). For output; ``onsets`` is where the note
-        is read.
+        (:func:`_attack_starts`), never at or before the previous note's
+        onset. For output; ``onsets`` is where the note is read.
     """
 
     onsets: np.ndarray
@@ -509,6 +509,19 @@ def _attack_starts(onsets: np.ndarray, level: np.ndarray, *, back: int, rise_db:
         starts.append(min(lowest + 1, onset) if level[onset] - level[lowest] >= rise_db else onset)
         previous = onset
     return np.asarray(starts, dtype=int)
+
+
+def _after_previous(starts: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """``starts`` moved no earlier than the frame after the previous note's onset (``onsets`` ascending).
+
+    Examples
+    --------
+    >>> _after_previous(np.array([8, 9, 12]), np.array([10, 11, 13])).tolist()  # 9 lies before 10 + 1
+    [8, 11, 12]
+    """
+    if len(starts) < 2:
+        return starts
+    return np.maximum(starts, np.concatenate([[starts[0]], onsets[:-1] + 1]))
 
 
 def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int,
@@ -1023,5 +1036,5 @@ def segment_notes(
     return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float), attack_db, attack_flux,
                     np.asarray(note_off, dtype=int),
                     np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release))),
-                    np.array([heard_at.get(b, b) for b in onsets.tolist()], dtype=int))
+                    _after_previous(np.array([heard_at.get(b, b) for b in onsets.tolist()], dtype=int), onsets))
 

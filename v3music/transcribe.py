@@ -351,9 +351,12 @@ class Transcriber:
                 return Transcription([], duration, ["no notes found: the audio is silent"])
             return Transcription([], duration, ["no notes found"])
         top = max(lv for *_, lv in raw)
-        notes = [Note(onset=round(a / sr, 4), offset=round(min(b, n_samples) / sr, 4), pitch=p,
+        # one melody: a note ends at the latest where the next is heard to begin (a start moved back
+        # to where a slow attack rose may precede the previous note-off; same-pitch MIDI notes must not overlap)
+        following = [a for a, *_ in raw[1:]] + [n_samples]
+        notes = [Note(onset=round(a / sr, 4), offset=round(max(min(b, n_samples, after), a + 1) / sr, 4), pitch=p,
                       velocity=int(np.clip(round(127 * (1.0 - (top - lv) / self.silence_db)), 1, 127)))
-                 for a, b, p, lv in raw]
+                 for (a, b, p, lv), after in zip(raw, following, strict=True)]
         return Transcription(notes, duration)
 
     def _transcribe_mono(self, mono: np.ndarray) -> Transcription:
