@@ -752,8 +752,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
 
 
 def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: int, hold: int, head: int,
-                    floor_db: float, min_frames: int, note_off_frames: dict[str, int]) -> tuple[list[tuple[int, int]],
-                                                                                          list[int]]:
+                    floor_db: float, min_frames: int,
+                    note_off_frames: dict[str, int]) -> tuple[list[tuple[int, int, int]], list[int]]:
     """``parts`` (first, last frame) split where a held note sounds on after a part's note-off.
 
     A part whose note-off (:func:`_note_off`, at least ``head`` frames in)
@@ -763,7 +763,8 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
 
     Returns
     -------
-    parts : list of (first, last)
+    parts : list of (first, last, note_off)
+        With each part's note-off (:func:`_note_off`).
     starts : list of int
         First frames of the parts found in a tail.
 
@@ -775,16 +776,16 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
     >>> frames = dict(window=3, trend=4, hold=19)
     >>> _split_at_tails([(5, 69)], level, window=3, hold=16, head=6, floor_db=-40.0, min_frames=4,
     ...                 note_off_frames=frames)
-    ([(5, 26), (26, 69)], [26])
+    ([(5, 26, 26), (26, 69, 69)], [26])
 
     A note that decays after its note-off is left whole:
 
     >>> decay = np.concatenate([np.zeros(5), np.full(20, 20.0), 18.0 - 1.5 * np.arange(44)])
     >>> _split_at_tails([(5, 69)], decay, window=3, hold=16, head=6, floor_db=-80.0, min_frames=4,
     ...                 note_off_frames=frames)
-    ([(5, 69)], [])
+    ([(5, 69, 23)], [])
     """
-    out: list[tuple[int, int]] = []
+    out: list[tuple[int, int, int]] = []
     starts: list[int] = []
     todo = list(reversed(parts))
     while todo:
@@ -794,9 +795,9 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
         if head <= ends - first and ends < last:
             held = _note_in_tail(level, ends, last, window=window, hold=hold, floor_db=floor_db)
         if held is None or held - first < min_frames or last - held < min_frames:
-            out.append((first, last))
+            out.append((first, last, ends))
             continue
-        out.append((first, held))
+        out.append((first, held, _note_off(level, first, held, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)))
         starts.append(held)
         todo.append((held, last))
     return out, starts
@@ -1015,15 +1016,15 @@ def segment_notes(
             parts.extend(itertools.pairwise([first, *again.tolist(), last]))
         # a held note after a note-off starts a note, which is dropped if named like the one before
         # (it was that note's tail: the note keeps its own end), as after a release
-        parts, tails = _split_at_tails(parts, level, window=release_window, hold=tail_hold, head=tail_head,
+        ended, tails = _split_at_tails(parts, level, window=release_window, hold=tail_hold, head=tail_head,
                                        floor_db=level_floor, min_frames=split_frames,
                                        note_off_frames=note_off_frames)
         after_release.update(tails)
-        for first, last in parts:
+        for first, last, ends in ended:
             on.append(first)
             off.append(last)
             peak.append(float(level[first:last].max()))
-            note_off.append(_note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames))
+            note_off.append(ends)
     onsets = np.asarray(on, dtype=int)
     attack_db = articulation_db(level, onsets)
     read_at = [attack_at.get(b, b) for b in onsets.tolist()]
