@@ -144,6 +144,15 @@ TAIL_FALL_DB = 2.0
 #: seed 1; 0.876 -> 0.909 with noise and a room; margins of 6-20 dB are alike on clean audio.
 RISE_MARGIN_DB = 15.0
 RISE_CHECK_SECONDS = 0.1
+#: A fall that comes back up is a tremolo's dip, not a release or a note-off: from the lowest
+#: frame within the fall's window the level rises TREMOLO_REBOUND_DB within
+#: TREMOLO_REBOUND_SECONDS, with no relative flux (:func:`relative_flux`) of TREMOLO_REBOUND_FLUX
+#: or more there (that would be a new note's attack, :data:`RELEASE_RISE_DB`). TimGM6mb's
+#: vibraphone swells and dips by 6-12 dB about five times a second, and a dip of 9 dB in 0.1 s
+#: cut a held vibraphone note at its first dip (a 0.6 s note ended after 0.27 s). Research log T94.
+TREMOLO_REBOUND_DB = 5.0
+TREMOLO_REBOUND_SECONDS = 0.15
+TREMOLO_REBOUND_FLUX = 2.5
 #: After a note's release (:func:`_release_start`) the level may rise again while it still
 #: sounds: a soft note after a short rest the release fills, whose attack neither the CQT
 #: novelty nor the flux onsets see (cello notes 17-19 dB below the loudest one, flux ratios of
@@ -524,8 +533,33 @@ def _after_previous(starts: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return np.maximum(starts, np.concatenate([[starts[0]], onsets[:-1] + 1]))
 
 
+def _rebounds(level: np.ndarray, rel_flux: np.ndarray, k: int, *, window: int, reach: int,
+              rise_db: float = TREMOLO_REBOUND_DB, max_flux: float = TREMOLO_REBOUND_FLUX) -> bool:
+    """Whether the fall of ``level`` (dB) from frame k comes back up: a tremolo's dip, not an ending.
+
+    From the lowest of frames k..k + ``window``, the level rises ``rise_db``
+    or more within ``reach`` frames while ``rel_flux`` stays under
+    ``max_flux`` (no new attack). False if fewer than ``reach`` frames follow.
+
+    Examples
+    --------
+    >>> dip = np.array([20.0, 16.0, 11.0, 13.0, 17.0, 18.0, 17.0])  # down 9 dB and up 7
+    >>> _rebounds(dip, np.zeros(7), 0, window=2, reach=3)
+    True
+    >>> _rebounds(dip, np.array([0, 0, 0, 3.0, 0, 0, 0]), 0, window=2, reach=3)  # with an attack's flux
+    False
+    >>> _rebounds(np.array([20.0, 16.0, 11.0, 10.0, 9.0, 8.0, 7.0]), np.zeros(7), 0, window=2, reach=3)
+    False
+    """
+    low = k + int(np.argmin(level[k : k + window + 1]))
+    after = level[low : low + reach + 1]
+    return (len(after) > reach and float(after.max() - level[low]) >= rise_db
+            and float(rel_flux[low : low + reach + 1].max()) < max_flux)
+
+
 def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int,
-                   held_db: float = RELEASE_HELD_DB) -> tuple[int, int]:
+                   held_db: float = RELEASE_HELD_DB, rel_flux: np.ndarray | None = None,
+                   rebound: int = 0) -> tuple[int, int]:
     """Where the release of the note in frames [start, end) is first seen, and the end frame of the note.
 
     The release is seen at the first frame k after the note's loudest one
@@ -533,6 +567,9 @@ def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, w
     frames; the note ends at the last of frames k..k + ``window`` whose
     level is within ``held_db`` of level[k] (where the fall begins). Both
     are ``end`` if there is no such fall, and never before ``start + 1``.
+    With ``rel_flux`` (the relative flux, :func:`relative_flux`), a fall
+    that comes back up within ``rebound`` frames of the note
+    (:func:`_rebounds`) is skipped.
 
     Examples
     --------
@@ -542,17 +579,22 @@ def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, w
     >>> fade = 20.0 - 2.0 * np.maximum(np.arange(20.0) - 4, 0)  # a steady fall from frame 4
     >>> _release_start(fade, 0, 20, drop_db=9.0, window=6)
     (3, 4)
+    >>> tremolo = np.array([20.0] * 4 + [10.0, 16.0, 18.0] * 2 + [18.0] * 4 + [0.0] * 6)  # dips, then a stop
+    >>> _release_start(tremolo, 0, 20, drop_db=9.0, window=2)  # at the first dip
+    (2, 3)
+    >>> _release_start(tremolo, 0, 20, drop_db=9.0, window=2, rel_flux=np.zeros(20), rebound=3)  # at the stop
+    (12, 13)
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
     if len(lv) <= top + window:
         return end, end
-    falls = np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db)
-    if not falls.size:
-        return end, end
-    k = top + int(falls[0])
-    held = np.flatnonzero(lv[k : k + window + 1] >= lv[k] - held_db)
-    return max(start + k, start + 1), max(start + k + int(held[-1]), start + 1)
+    for k in (np.flatnonzero(lv[top + window :] - lv[top:-window] < -drop_db) + top).tolist():
+        if rel_flux is not None and _rebounds(lv, rel_flux[start:end], k, window=window, reach=rebound):
+            continue
+        held = np.flatnonzero(lv[k : k + window + 1] >= lv[k] - held_db)
+        return max(start + k, start + 1), max(start + k + int(held[-1]), start + 1)
+    return end, end
 
 
 def _release_clicks(starts: np.ndarray, level: np.ndarray, *, drop_db: float = RELEASE_CLICK_DROP_DB,
@@ -700,7 +742,8 @@ def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end
 
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
               hold: int, soft_drop_db: float = NOTE_OFF_SOFT_DROP_DB,
-              deep_db: float = NOTE_OFF_DEEP_DB, ending_db: float = NOTE_OFF_ENDING_DB) -> int:
+              deep_db: float = NOTE_OFF_DEEP_DB, ending_db: float = NOTE_OFF_ENDING_DB,
+              rel_flux: np.ndarray | None = None, rebound: int = 0) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
     The first frame k from the note's loudest one on (and at least ``trend``
@@ -712,6 +755,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     note lasts that long (the note is ending, not going on more softly). A
     fall of more than ``soft_drop_db`` only counts if that last frame lies
     ``deep_db`` or more below level[k] (the note is ending, not dipping).
+    With ``rel_flux`` (:func:`relative_flux`), a fall that comes back up
+    within ``rebound`` frames (:func:`_rebounds`, a tremolo) does not count.
 
     Examples
     --------
@@ -746,6 +791,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
                 continue
         elif len(after) == hold and after[-1] > lv[k] - ending_db:
             continue
+        if rel_flux is not None and _rebounds(lv, rel_flux[start:end], k, window=window, reach=rebound):
+            continue
         if after.max() < lv[k] - drop_db / 2:
             return max(start + k, start + 1)
     return end
@@ -753,13 +800,15 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
 
 def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: int, hold: int, head: int,
                     floor_db: float, min_frames: int,
-                    note_off_frames: dict[str, int]) -> tuple[list[tuple[int, int, int]], list[int]]:
+                    note_off_frames: dict[str, int],
+                    rel_flux: np.ndarray | None = None) -> tuple[list[tuple[int, int, int]], list[int]]:
     """``parts`` (first, last frame) split where a held note sounds on after a part's note-off.
 
     A part whose note-off (:func:`_note_off`, at least ``head`` frames in)
     is followed by a held note (:func:`_note_in_tail`: ``window``, ``hold``,
     ``floor_db``) ends where that note starts; the new part is tested the
     same way. Parts shorter than ``min_frames`` are not made.
+    ``note_off_frames`` and ``rel_flux`` go to :func:`_note_off`.
 
     Returns
     -------
@@ -790,14 +839,15 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
     todo = list(reversed(parts))
     while todo:
         first, last = todo.pop()
-        ends = _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)
+        ends = _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux, **note_off_frames)
         held = None
         if head <= ends - first and ends < last:
             held = _note_in_tail(level, ends, last, window=window, hold=hold, floor_db=floor_db)
         if held is None or held - first < min_frames or last - held < min_frames:
             out.append((first, last, ends))
             continue
-        out.append((first, held, _note_off(level, first, held, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)))
+        out.append((first, held, _note_off(level, first, held, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux,
+                                           **note_off_frames)))
         starts.append(held)
         todo.append((held, last))
     return out, starts
@@ -957,7 +1007,7 @@ def segment_notes(
     level_floor = float(_noise_floor(level[:, None], percentile=LEVEL_FLOOR_PERCENTILE)[0])
     note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
-                        ("hold", NOTE_OFF_HOLD_SECONDS))}
+                        ("hold", NOTE_OFF_HOLD_SECONDS), ("rebound", TREMOLO_REBOUND_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
     tail_search = round(TAIL_SEARCH_SECONDS * fe.frame_rate)
     tail_head = max(round(NOTE_OFF_TAIL_HEAD_SECONDS * fe.frame_rate), 1)
@@ -980,7 +1030,8 @@ def segment_notes(
         first = s + int(np.argmax(seg))
         silent_after = np.flatnonzero(~active[first:nxt])
         end = first + int(silent_after[0]) if silent_after.size else nxt
-        seen, cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window)
+        seen, cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window,
+                                   rel_flux=rel_flux, rebound=note_off_frames["rebound"])
         # a note whose level falls that fast from its attack on is a struck or plucked note that
         # decays quickly, not a release: keep it to its end rather than cut it to nothing (judged
         # where the fall is first seen: T42's later cut made a plucked note look held)
@@ -1011,14 +1062,15 @@ def segment_notes(
         for first, last in itertools.pairwise(bounds):
             again = restrike_at[(restrike_at >= first + min_gap) & (restrike_at <= last - restrike_end)]
             if again.size:
-                again = again[again < _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, **note_off_frames)]
+                again = again[again < _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux,
+                                                **note_off_frames)]
             restrikes.update(again.tolist())
             parts.extend(itertools.pairwise([first, *again.tolist(), last]))
         # a held note after a note-off starts a note, which is dropped if named like the one before
         # (it was that note's tail: the note keeps its own end), as after a release
         ended, tails = _split_at_tails(parts, level, window=release_window, hold=tail_hold, head=tail_head,
                                        floor_db=level_floor, min_frames=split_frames,
-                                       note_off_frames=note_off_frames)
+                                       note_off_frames=note_off_frames, rel_flux=rel_flux)
         after_release.update(tails)
         for first, last, ends in ended:
             on.append(first)
