@@ -137,6 +137,14 @@ NOTE_OFF_TAIL_HEAD_SECONDS = 0.1
 #: pitch +0.010 / +0.014 / +0.004; raw pitch +0.003 to +0.009 on five more dev sets; no note F1 lower.
 TAIL_SEARCH_SECONDS = 0.1
 TAIL_FALL_DB = 2.0
+#: When none of those finds a note after a release cut, a level that falls and then rises
+#: SLOW_RISE_DB within SLOW_RISE_SECONDS of the cut to a held stretch (as :data:`TAIL_FLAT_DB`,
+#: :data:`TAIL_HOLD_SECONDS`) is a note played again softly (:func:`_slow_rise_after_release`):
+#: a release only decays. TimGM6mb's electric piano F4 played again at velocity 50 after
+#: velocity 119 swells 7.6 dB over 0.45 s under the first one's release, and the 1.8 s note was
+#: lost. Research log T96: raw pitch +0.0079 / +0.0052 on seeds 1 / 3, no other set changed.
+SLOW_RISE_DB = 6.0
+SLOW_RISE_SECONDS = 0.6
 #: Sound that begins after silence starts a note only if its level rises RISE_MARGIN_DB above
 #: the silence threshold within RISE_CHECK_SECONDS (hysteresis): a release that hovers at the
 #: threshold crosses it again and again, and each crossing made a 60-100 ms note (cello and
@@ -713,6 +721,40 @@ def _note_in_tail(level: np.ndarray, cut: int, end: int, *, window: int, hold: i
     return None
 
 
+def _slow_rise_after_release(level: np.ndarray, cut: int, end: int, *, window: int, reach: int, hold: int,
+                             floor_db: float, rise_db: float = SLOW_RISE_DB) -> int | None:
+    """Start frame of a note played again softly under a release cut at ``cut``; None if none.
+
+    From its lowest frame within ``reach`` frames of ``cut``, the level (dB)
+    rises ``rise_db`` or more to a stretch of ``hold`` frames (beginning
+    within ``reach``) that stays within :data:`TAIL_FLAT_DB` and more than
+    :data:`TAIL_ABOVE_FLOOR_DB` above ``floor_db``, in frames [cut, end). A
+    release only decays; this one had a note under it. The note starts where
+    the level fell fastest within ``window`` + 1 frames of ``cut`` (where the
+    note before ended, as in :func:`_note_in_tail`).
+
+    Examples
+    --------
+    >>> release = 20.0 - 2.0 * np.arange(1.0, 11.0)  # a release cut at frame 10...
+    >>> again = np.concatenate([np.full(10, 20.0), release, np.linspace(0.0, 8.0, 15), np.full(30, 8.0)])
+    >>> _slow_rise_after_release(again, 10, len(again), window=3, reach=30, hold=16, floor_db=-40.0)
+    11
+    >>> decay = np.concatenate([np.full(10, 20.0), 20.0 - 0.5 * np.arange(1.0, 56.0)])  # ...and a decay alone
+    >>> _slow_rise_after_release(decay, 10, len(decay), window=3, reach=30, hold=16, floor_db=-40.0) is None
+    True
+    """
+    lv = level[cut:end]
+    if len(lv) < reach + hold:
+        return None
+    low = int(np.argmin(lv[:reach]))
+    for k in range(low + 1, reach):
+        settled = lv[k : k + hold]
+        if (float(settled.min() - lv[low]) >= rise_db and float(settled.max() - settled.min()) < TAIL_FLAT_DB
+                and float(settled.min()) > floor_db + TAIL_ABOVE_FLOOR_DB):
+            return cut + int(np.argmin(np.diff(lv[: window + 2]))) + 1
+    return None
+
+
 def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end: int, *, rise_db: float,
                         min_flux: float) -> int | None:
     """Start frame of a note whose level rises again in frames [first, end) after a release; None if none.
@@ -1010,6 +1052,7 @@ def segment_notes(
                         ("hold", NOTE_OFF_HOLD_SECONDS), ("rebound", TREMOLO_REBOUND_SECONDS))}
     tail_hold = max(round(TAIL_HOLD_SECONDS * fe.frame_rate), 1)
     tail_search = round(TAIL_SEARCH_SECONDS * fe.frame_rate)
+    slow_reach = max(round(SLOW_RISE_SECONDS * fe.frame_rate), 1)
     tail_head = max(round(NOTE_OFF_TAIL_HEAD_SECONDS * fe.frame_rate), 1)
     move_features = without_steady_tones(features, min_db=SPLIT_STEADY_TONE_DB)  # hum does not hold a split back
     restrike_at = _restrike_dips(level, active, dip_db=RESTRIKE_DIP_DB, rise_db=RESTRIKE_RISE_DB,
@@ -1044,6 +1087,13 @@ def segment_notes(
             if held is None and rise is None:  # or where it settles a little later, under a decaying release
                 held = _note_in_tail(level, cut, end, window=release_window, hold=tail_hold,
                                      floor_db=level_floor, delays=tail_search)
+            if held is None and rise is None:  # or a note played again softly, that swells under the release
+                soft_again = _slow_rise_after_release(level, cut, end, window=release_window, reach=slow_reach,
+                                                      hold=tail_hold, floor_db=level_floor)
+                if soft_again is not None:
+                    merged.insert(i, soft_again)
+                    restrikes.add(soft_again)  # articulated: neither dropped nor joined as a tail
+                    cut = soft_again
             if held is not None:  # this note ends where the held one starts
                 merged.insert(i, held)
                 in_tails.add(held)
