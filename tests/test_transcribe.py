@@ -505,6 +505,20 @@ def test_a_held_note_played_again_softer_is_a_new_note(transcriber: Transcriber)
     assert abs(got[2].onset - 4.5996) <= 0.05
 
 
+def test_a_note_found_in_a_tail_with_an_attack_is_not_joined(transcriber: Transcriber) -> None:
+    # research log T98: the bench's seed-5 melody 17 (electric piano) from its tenth note. The D4 at
+    # 8.6756 s (velocity 43) follows a D4 (velocity 123) released 58 ms before; it is found in that
+    # release's tail, and was joined to it as unstruck although its flux (4.8x the typical) is an attack.
+    rows = [(7.2252, 7.7983, 60, 50), (7.9008, 8.6182, 62, 123), (8.6756, 9.1705, 62, 43), (9.1994, 9.4603, 65, 126),
+            (9.5582, 9.8934, 62, 105), (9.9623, 10.8538, 61, 79), (10.9723, 11.3352, 65, 89),
+            (11.9405, 12.0831, 63, 122), (12.2754, 12.4421, 67, 105), (12.4421, 12.6787, 70, 51),
+            (12.7125, 13.4043, 66, 122), (13.498, 14.0288, 64, 73)]
+    got = [n for n in transcriber.transcribe(render_midi(melody_midi(rows, 4), sr=16000), 16000).notes
+           if 7.5 < n.onset < 9.3]
+    assert [n.pitch for n in got] == [62, 62, 65]
+    assert abs(got[1].onset - 8.6756) <= 0.05
+
+
 @pytest.mark.parametrize("rows", [[(0.3, 1.9, 64, 49)], [(0.3, 1.0, 61, 57), (1.2, 3.1, 64, 49), (3.2, 3.5, 64, 113)]])
 def test_an_attack_read_an_octave_low_is_part_of_its_note(transcriber: Transcriber,
                                                            rows: list[tuple[float, float, int, int]]) -> None:
