@@ -147,7 +147,7 @@ TAIL_FALL_DB = 2.0
 #: SLOW_RISE_DB within SLOW_RISE_SECONDS of the cut to a held stretch (as :data:`TAIL_FLAT_DB`,
 #: :data:`TAIL_HOLD_SECONDS`) is a note played again softly (:func:`_slow_rise_after_release`):
 #: a release only decays. TimGM6mb's electric piano F4 played again at velocity 50 after
-#: velocity 119 swells 7.6 dB over 0.45 s under the first one's release, and the 1.8 s note was
+#: velocity 119 swells 7.4 dB over 0.45 s under the first one's release, and the 1.8 s note was
 #: lost. Research log T96: raw pitch +0.0079 / +0.0052 on seeds 1 / 3, no other set changed.
 SLOW_RISE_DB = 6.0
 SLOW_RISE_SECONDS = 0.6
@@ -592,8 +592,8 @@ def _release_start(level: np.ndarray, start: int, end: int, *, drop_db: float, w
     level is within ``held_db`` of level[k] (where the fall begins). Both
     are ``end`` if there is no such fall, and never before ``start + 1``.
     With ``rel_flux`` (the relative flux, :func:`relative_flux`), a fall
-    that comes back up within ``rebound`` frames of the note
-    (:func:`_rebounds`) is skipped.
+    that comes back up within ``rebound`` frames (:func:`_rebounds`, a
+    tremolo's dip) is skipped.
 
     Examples
     --------
@@ -1021,10 +1021,15 @@ def segment_notes(
     the new note rose (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
     where its level dips and rises once, as when a held note is played again
     with no attack the onset detector sees (:func:`_restrike_dips`,
-    :data:`RESTRIKE_RISE_DB`). Each part also gets the frame where it is
+    :data:`RESTRIKE_RISE_DB`), or dips sharply and holds at a lower level
+    (:func:`_softer_restrikes`, played again softer). Each part also gets the frame where it is
     heard to end (:attr:`Segments.note_offs`); where a held note sounds on
     after that, at a lower level, a new part starts there
-    (:func:`_split_at_tails`, a soft note slurred after a louder one).
+    (:func:`_split_at_tails`, a soft note slurred after a louder one). A fall
+    that comes back up within :data:`TREMOLO_REBOUND_SECONDS` with no attack is
+    a tremolo's dip: neither a release nor a note-off (:func:`_rebounds`); a
+    level that swells :data:`SLOW_RISE_DB` under a release is a note played
+    again softly (:func:`_slow_rise_after_release`).
 
     Parameters
     ----------
@@ -1115,7 +1120,7 @@ def segment_notes(
                           hold=max(round(RESTRIKE_HOLD_SECONDS * fe.frame_rate), 1))).astype(int)
     restrike_end = max(round(RESTRIKE_END_SECONDS * fe.frame_rate), 1)
     restrikes: set[int] = set()  # starts of notes played again at a dip of a held sound
-    in_tails: set[int] = set()  # starts of notes found in a release's tail (no attack)
+    in_tails: set[int] = set()  # starts of notes found in a release's tail (no attack unless their flux shows one)
     after_release: set[int] = set()  # starts of notes where the level rose again after a release
     on, off, peak, note_off = [], [], [], []
     i = 0
