@@ -75,6 +75,16 @@ NOTE_OFF_HOLD_SECONDS = 0.3
 #: unchanged (seed 3 0.782 -> 0.809); raw pitch within -0.004.
 NOTE_OFF_SOFT_DROP_DB = 2.5
 NOTE_OFF_DEEP_DB = 13.0
+#: When the next note starts before NOTE_OFF_HOLD_SECONDS are over, such a smaller fall counts if
+#: the level falls on the same pace up to it (NOTE_OFF_DEEP_DB over the fall's window and the
+#: hold). The bench's bowed and FM voices release over 0.12-0.15 s, 3-3.5 dB in 48 ms, and the
+#: next note often starts 0.05-0.1 s after the note-off: such notes ran on to the next onset.
+#: Each note-off then moves on, within the fall's window, to the last frame still within
+#: NOTE_OFF_HELD_DB of the level where the fall was first seen (where the fall begins, as
+#: RELEASE_HELD_DB for the release cut). Research log T103: note+offset F1 +0.029 on the 23 dev
+#: sets (numpy voices 0.793 -> 0.856, noise and room 0.744 -> 0.800, vibrato 0.780 -> 0.819),
+#: raw pitch +0.001, note F1 unchanged.
+NOTE_OFF_HELD_DB = 2.5
 #: A larger fall is a note-off only if NOTE_OFF_HOLD_SECONDS later the level is NOTE_OFF_ENDING_DB
 #: below where the fall began (when the note lasts that long): a note that goes on at a lower
 #: level (a bowed attack settling, a diminuendo, a soft note rising under the previous one's
@@ -838,7 +848,7 @@ def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
               hold: int, soft_drop_db: float = NOTE_OFF_SOFT_DROP_DB,
               deep_db: float = NOTE_OFF_DEEP_DB, ending_db: float = NOTE_OFF_ENDING_DB,
-              rel_flux: np.ndarray | None = None, rebound: int = 0) -> int:
+              held_db: float = NOTE_OFF_HELD_DB, rel_flux: np.ndarray | None = None, rebound: int = 0) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
     The first frame k from the note's loudest one on (and at least ``trend``
@@ -849,7 +859,12 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     ``end``), its last frame ``ending_db`` or more below level[k] if the
     note lasts that long (the note is ending, not going on more softly). A
     fall of more than ``soft_drop_db`` only counts if that last frame lies
-    ``deep_db`` or more below level[k] (the note is ending, not dipping).
+    ``deep_db`` or more below level[k] (the note is ending, not dipping);
+    where the note ends before those ``hold`` frames are over, its last
+    frame must lie below level[k] by ``deep_db`` times the share of
+    ``window + hold`` frames that it is from k (falling on the same pace).
+    The note-off is the last frame within ``window`` of k whose level is
+    within ``held_db`` of level[k] (where the fall begins).
     With ``rel_flux`` (:func:`relative_flux`), a fall that comes back up
     within ``rebound`` frames (:func:`_rebounds`, a tremolo) does not count.
 
@@ -857,8 +872,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     --------
     >>> tail = list(14.0 - 0.5 * np.arange(30))  # a release decaying 0.5 dB per frame
     >>> ended = np.array([0.0] * 6 + [20.0] * 20 + tail)  # a note-off at frame 26
-    >>> _note_off(ended, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # the fall begins within 3 frames
-    23
+    >>> _note_off(ended, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # the last frame at the note's level
+    25
     >>> softer = np.array([0.0] * 6 + [20.0] * 20 + [14.0] * 30)  # the note goes on 6 dB softer
     >>> _note_off(softer, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)
     56
@@ -867,10 +882,15 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     50
     >>> ending = np.array([0.0] * 6 + [20.0] * 20 + list(18.0 - 0.8 * np.arange(30)))  # 2 dB, then 0.8 dB/frame
     >>> _note_off(ending, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # 2.8 dB from frame 24, then 18 dB
-    24
+    26
     >>> dip = np.array([0.0] * 6 + [20.0] * 20 + [18.0, 17.0, 16.4] + [20.0] * 27)  # the same fall, recovered
     >>> _note_off(dip, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)
     56
+    >>> release = np.array([0.0] * 6 + [20.0] * 20 + list(18.7 - 1.3 * np.arange(6)))  # 3.9 dB per 3 frames
+    >>> _note_off(release, 6, 32, drop_db=4.0, window=3, trend=4, hold=19)  # the next note starts at frame 32
+    26
+    >>> _note_off(dip, 6, 32, drop_db=4.0, window=3, trend=4, hold=19)  # a dip just before the next note
+    32
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
@@ -882,14 +902,15 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         fall = float(lv[k + window] - lv[k]) - slope
         after = lv[k + window : k + window + hold]
         if fall >= -drop_db:
-            if fall >= -soft_drop_db or len(after) < hold or after[-1] > lv[k] - deep_db:
+            if fall >= -soft_drop_db or after[-1] > lv[k] - deep_db * min((window + len(after)) / (window + hold), 1.0):
                 continue
         elif len(after) == hold and after[-1] > lv[k] - ending_db:
             continue
         if rel_flux is not None and _rebounds(lv, rel_flux[start:end], k, window=window, reach=rebound):
             continue
         if after.max() < lv[k] - drop_db / 2:
-            return max(start + k, start + 1)
+            begins = k + int(np.flatnonzero(lv[k : k + window + 1] >= lv[k] - held_db)[-1])
+            return max(start + begins, start + 1)
     return end
 
 
@@ -927,7 +948,7 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
     >>> decay = np.concatenate([np.zeros(5), np.full(20, 20.0), 18.0 - 1.5 * np.arange(44)])
     >>> _split_at_tails([(5, 69)], decay, window=3, hold=16, head=6, floor_db=-80.0, min_frames=4,
     ...                 note_off_frames=frames)
-    ([(5, 69, 23)], [])
+    ([(5, 69, 25)], [])
     """
     out: list[tuple[int, int, int]] = []
     starts: list[int] = []
