@@ -795,3 +795,13 @@ def test_a_note_released_just_before_the_next_one_ends_at_its_release(transcribe
     assert [n.pitch for n in got] == [p for *_, p, _ in rows]
     for note, (onset, offset, *_) in zip(got[:2], rows, strict=False):
         assert abs(note.offset - offset) <= max(0.05, 0.2 * (offset - onset))
+
+
+def test_a_soft_note_that_fades_under_the_silence_threshold_is_heard_to_its_end(transcriber: Transcriber) -> None:
+    # research log T104: the bench's seed-2 melody 16 (piano) from its ninth note. The B4 at velocity
+    # 42 after a C4 at 108 decays under the silence threshold (40 dB under the loudest frame) while
+    # it still sounds: before T104 it ended 0.93 s before its note-off.
+    rows = [(8.6423, 10.0411, 60, 108), (10.0411, 11.842, 71, 42), (11.842, 13.1869, 70, 43)]
+    got = transcriber.transcribe(render_midi(melody_midi(rows, 0), sr=16000), 16000).notes
+    assert [n.pitch for n in got] == [p for *_, p, _ in rows]
+    assert got[1].offset > 11.842 - 0.2 * (11.842 - 10.0411)

@@ -37,6 +37,13 @@ NOISE_PERCENTILE = 10.0
 #: taken for the louder one's release (research log T84: raw pitch +0.0011 / +0.0024 on the dev /
 #: fresh sets, note F1 +0.0005 on both).
 LEVEL_FLOOR_PERCENTILE = 2.0
+#: A note that fades out under the silence threshold (a struck or plucked note decaying, a soft note
+#: 40 dB under the loudest one) is heard to end (:attr:`Segments.note_offs`) only where its level
+#: falls FADE_OUT_DB lower still, or to NOISE_MARGIN_DB over the level's floor: a mallet held 1.7 s
+#: ended 0.27 s before its note-off, a soft pluck 0.9 s. Its segment (the fragment the model names,
+#: the joins) still ends at the threshold. Research log T104: raw pitch +0.0028 to +0.0050 and
+#: note+offset F1 +0.0026 to +0.0077 on four groups of check sets, note F1 unchanged.
+FADE_OUT_DB = 20.0
 #: A run of sounding frames (above the silence threshold) shorter than this is noise flickering
 #: across the threshold, not a note: it is taken as silence. Such a flicker just before a note used
 #: to start the note there and hide its real onset (within the 80 ms minimum gap), and the note
@@ -282,9 +289,11 @@ class Segments:
         its backtracked onset): a struck or plucked restart is many times the
         typical; a flicker inside a held note is about 1.
     note_offs : ndarray[n_notes] (int)
-        Where the note is heard to end (exclusive frame, at most ``offsets``):
-        the first sharp fall of its level that stays down (:func:`_note_off`);
-        a release tail rings on after it.
+        Where the note is heard to end (exclusive frame): the first sharp
+        fall of its level that stays down (:func:`_note_off`), at most
+        ``offsets``; a release tail rings on after it. A note that fades
+        under the silence threshold with no such fall is heard up to
+        :data:`FADE_OUT_DB` lower (never past the next note's start).
     after_release : ndarray[n_notes] (bool)
         The note starts where the level rose again after the previous note's
         release (:func:`_rise_after_release`), or where a held note sounds on
@@ -1126,6 +1135,7 @@ def segment_notes(
     split_frames = max(MIN_SPLIT_FRAMES, round(min_note_seconds * fe.frame_rate))
     split_refine = max(round(SPLIT_REFINE_SECONDS * fe.frame_rate), 1)
     level_floor = float(_noise_floor(level[:, None], percentile=LEVEL_FLOOR_PERCENTILE)[0])
+    heard = (level > max(threshold - FADE_OUT_DB, ABSOLUTE_SILENCE_DB)) & (level > level_floor + NOISE_MARGIN_DB)
     note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
                        (("window", NOTE_OFF_WINDOW_SECONDS), ("trend", NOTE_OFF_TREND_SECONDS),
                         ("hold", NOTE_OFF_HOLD_SECONDS), ("rebound", TREMOLO_REBOUND_SECONDS))}
@@ -1155,6 +1165,7 @@ def segment_notes(
         first = s + int(np.argmax(seg))
         silent_after = np.flatnonzero(~active[first:nxt])
         end = first + int(silent_after[0]) if silent_after.size else nxt
+        fades_out = end if silent_after.size else -1  # where the note falls under the silence threshold
         seen, cut = _release_start(level, s, end, drop_db=RELEASE_DROP_DB, window=release_window,
                                    rel_flux=rel_flux, rebound=note_off_frames["rebound"])
         # a note whose level falls that fast from its attack on is a struck or plucked note that
@@ -1205,6 +1216,9 @@ def segment_notes(
                                        note_off_frames=note_off_frames, rel_flux=rel_flux)
         after_release.update(tails)
         for first, last, ends in ended:
+            if last == ends == fades_out:  # no note-off before it fades out: heard until it is gone
+                gone = np.flatnonzero(~(active | heard)[last:nxt])
+                ends = last + int(gone[0]) if gone.size else nxt
             on.append(first)
             off.append(last)
             peak.append(float(level[first:last].max()))
