@@ -788,8 +788,8 @@ def test_loading_the_transcriber_leaves_scikit_learn_unimported() -> None:
 
 def test_a_note_released_just_before_the_next_one_ends_at_its_release(transcriber: Transcriber) -> None:
     # research log T103: the bench's seed-6 melody 0 (piano), its first three notes. The B4's release
-    # falls about 3 dB per 48 ms and the G4 starts 83 ms after its note-off, before the 0.3 s over
-    # which a note-off's fall had to hold: the B4 ran on to the G4's onset (+96 ms).
+    # falls 4.8 dB per 48 ms (3.4 dB beyond its own decay, a soft fall) and the G4 starts 83 ms after
+    # its note-off, before the 0.3 s over which such a fall had to hold: the B4 ran on to the G4 (+96 ms).
     rows = [(0.2373, 0.5444, 71, 72), (0.6276, 0.7722, 67, 69), (1.8149, 3.6916, 67, 91)]
     got = transcriber.transcribe(render_midi(melody_midi(rows, 0), sr=16000), 16000).notes
     assert [n.pitch for n in got] == [p for *_, p, _ in rows]
