@@ -911,7 +911,7 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         fall = float(lv[k + window] - lv[k]) - slope
         after = lv[k + window : k + window + hold]
         if fall >= -drop_db:
-            if fall >= -soft_drop_db or after[-1] > lv[k] - deep_db * min((window + len(after)) / (window + hold), 1.0):
+            if fall >= -soft_drop_db or after[-1] > lv[k] - deep_db * (window + len(after)) / (window + hold):
                 continue
         elif len(after) == hold and after[-1] > lv[k] - ending_db:
             continue
