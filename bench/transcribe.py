@@ -710,6 +710,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--playable", action="store_true",
                     help="keep each program's melodies within its real instrument's range (PLAYABLE_RANGES: "
                          "a flute from C4, an alto sax from Db3, a violin from G3), within --low/--high")
+    ap.add_argument("--tuning", default="auto",
+                    help="v3's tuning: 'auto' (estimated per recording, as `v3 transcribe --tuning`) or cents "
+                         "off A440 (0: take every recording as A440)")
     ap.add_argument("--onset-sensitivity", type=float, default=DEFAULT_ONSET_SENSITIVITY,
                     help="onset sensitivity of v3's note detector, 0-1 (as `v3 transcribe --onset-sensitivity`)")
     ap.add_argument("--out", type=Path, default=None, help="write all numbers here (JSON)")
@@ -726,6 +729,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.high = 71 if args.high is None else args.high
     if args.low is not None and args.high is not None and not 0 <= args.low < args.high <= 127:
         ap.error(f"--low {args.low} --high {args.high}: need 0 <= low < high <= 127")
+    if args.tuning != "auto":
+        try:
+            args.tuning = float(args.tuning)
+        except ValueError:
+            ap.error(f"--tuning {args.tuning!r}: 'auto' or a number of cents")
     if args.sr < 8000:
         ap.error(f"--sr {args.sr}: at least 8000 Hz")
     try:
@@ -782,7 +790,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
           f"({source} in {render_s:.1f} s)")
 
     t0 = time.perf_counter()
-    transcriber = Transcriber(args.checkpoint, device=args.device, onset_sensitivity=args.onset_sensitivity)
+    transcriber = Transcriber(args.checkpoint, device=args.device, onset_sensitivity=args.onset_sensitivity,
+                              tuning=args.tuning)
     load_s = time.perf_counter() - t0
     systems = {"v3": v3_system(transcriber), "pyin": pyin_system(low=args.low, high=args.high)}
     t0 = time.perf_counter()

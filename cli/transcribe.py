@@ -33,6 +33,36 @@ class MidiPitch(click.ParamType):
         return number
 
 
+class Tuning(click.ParamType):
+    """``auto``, cents off A440 (``-32``, ``+15``) or the frequency of A4 (``432Hz``)."""
+
+    name = "TUNING"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float | str:
+        if isinstance(value, float | int):
+            cents = float(value)
+        else:
+            text = str(value).strip().lower()
+            if text == "auto":
+                return "auto"
+            try:
+                if text.endswith("hz"):
+                    import math
+
+                    hertz = float(text[:-2])
+                    if hertz <= 0:
+                        raise ValueError
+                    cents = 1200.0 * math.log2(hertz / 440.0)
+                else:
+                    cents = float(text)
+            except ValueError:
+                self.fail(f"{value!r} is neither 'auto', a number of cents nor a frequency such as 432Hz", param, ctx)
+        if not -50.0 <= cents <= 50.0:
+            self.fail(f"{value!r} is {cents:+.1f} cents off A440; give -50 to 50 cents (A4 427.5-452.9 Hz)",
+                      param, ctx)
+        return cents
+
+
 def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> list[Path]:
     """Where each input's MIDI goes (see the command's help)."""
     if len(inputs) == 1:
@@ -75,6 +105,10 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
               help="Lowest pitch a note may be named (MIDI number or note name).")
 @click.option("--highest", type=MidiPitch(), default="C6", show_default=True,
               help="Highest pitch a note may be named.")
+@click.option("--tuning", type=Tuning(), default="auto", show_default=True,
+              help="How the instrument is tuned: 'auto' estimates it from the recording (offsets under 12 cents "
+                   "are left alone), a number of cents off A440 (-32, 15) or A4's frequency (432Hz). Notes are "
+                   "named at the nearest semitone of that tuning.")
 @click.option("--tempo", type=click.FloatRange(1.0, 1000.0), default=120.0, show_default=True,
               help="Tempo (BPM) written into the MIDI file; note times stay in seconds.")
 @click.option("--program", type=click.IntRange(0, 127), default=0, show_default=True,
@@ -87,7 +121,8 @@ def _outputs(inputs: tuple[Path, ...], out: Path | None, overwrite: bool) -> lis
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @reports_errors
 def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: str, onset_sensitivity: float,
-                       min_note: float, pitch_context: int, lowest: int, highest: int, tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
+                       min_note: float, pitch_context: int, lowest: int, highest: int, tuning: float | str,
+                       tempo: float, program: int, notes_csv: Path | None, plot: Path | None,
                        device: str, overwrite: bool) -> None:
     """Transcribe monophonic audio to MIDI with the pitch codes of a V3 model.
 
@@ -114,7 +149,7 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
             check_output_path(extra, overwrite)
     transcriber = Transcriber(checkpoint, device=device, onset_sensitivity=onset_sensitivity,
                               min_note_seconds=min_note, pitch_context=pitch_context,
-                              pitch_range=(lowest, highest))
+                              pitch_range=(lowest, highest), tuning=tuning)
     if len(inputs) > 1:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm
@@ -125,4 +160,5 @@ def transcribe_command(inputs: tuple[Path, ...], out: Path | None, checkpoint: s
                                                      notes_csv=notes_csv, plot=plot)
         for warning in result.warnings:
             click.echo(f"Warning: {source}: {warning}", err=True)
-        click.echo(f"{target}  ({len(result.notes)} notes, {result.duration:.1f} s)")
+        tuned = f", tuned {result.tuning_cents:+.0f} cents off A440" if result.tuning_cents else ""
+        click.echo(f"{target}  ({len(result.notes)} notes, {result.duration:.1f} s{tuned})")

@@ -264,6 +264,7 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     defaults = {name: p.default for name, p in params.items()}
     assert defaults["onset_sensitivity"] == DEFAULT_ONSET_SENSITIVITY
     assert defaults["pitch_context"] == DEFAULT_PITCH_CONTEXT
+    assert defaults["tuning"] == Transcriber("insnotes").tuning == "auto"
     lowest, highest = (params[n].type.convert(defaults[n], params[n], None) for n in ("lowest", "highest"))
     assert (lowest, highest) == DEFAULT_PITCH_RANGE
 

@@ -176,7 +176,7 @@ class LogCQT(torch.nn.Module):
         return torch.log(torch.cat(magnitudes, dim=1) * self.scale + self.config.log_floor)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)  # the default and a few tunings (v3music.tuning.tuned_frontend)
 def _frontend(config: FrontEndConfig) -> LogCQT:
     return LogCQT(config)
 

@@ -32,6 +32,7 @@ from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
 from .notes import DEFAULT_PITCH_RANGE, OCTAVE_ATTACK_SECONDS, NoteEncoder, join_unarticulated
 from .segment import DEFAULT_ONSET_SENSITIVITY
+from .tuning import MIN_TUNING_CENTS, estimate_tuning, tuned_frontend
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -90,6 +91,10 @@ class Transcription:
         Length of the audio in seconds.
     warnings : list of str
         E.g. "no notes found (the audio is silent)".
+    tuning_cents : float
+        How far off A440 the notes were heard (cents, positive: sharp), the
+        median over the recording's windows; 0.0 when taken as A440. Note
+        pitches are the nearest semitones of that tuning.
 
     Examples
     --------
@@ -101,6 +106,7 @@ class Transcription:
     notes: list[Note]
     duration: float
     warnings: list[str] = field(default_factory=list)
+    tuning_cents: float = 0.0
 
     def to_midi(self, *, program: int = 0, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
         """A one-track PrettyMIDI (GM ``program``, ``tempo`` in BPM for the file's grid).
@@ -236,6 +242,12 @@ class Transcriber:
         ``insnotes`` model's atoms are the 12 pitches C4-B4; it names notes
         of the whole range by transposition search
         (:meth:`v3music.notes.NoteEncoder.search_transpositions`).
+    tuning : float or "auto"
+        Cents the instrument is tuned off A440 (positive: sharp; -32 for
+        A = 432 Hz), or ``"auto"``: estimated for each window of a recording
+        (:func:`v3music.tuning.estimate_tuning`), offsets under
+        :data:`v3music.tuning.MIN_TUNING_CENTS` left alone. The CQT's bins are
+        moved by it, so notes are named at the nearest semitone of that tuning.
 
     Examples
     --------
@@ -266,9 +278,16 @@ class Transcriber:
         silence_db: float = 40.0,
         pitch_context: int = DEFAULT_PITCH_CONTEXT,
         pitch_range: tuple[int, int] = DEFAULT_PITCH_RANGE,
+        tuning: float | str = "auto",
     ) -> None:
         if pitch_context < 0:
             raise InputError(f"pitch context {pitch_context}: must be 0 or more notes")
+        if isinstance(tuning, str):
+            if tuning != "auto":
+                raise InputError(f"tuning {tuning!r}: must be 'auto' or a number of cents")
+        elif not -50.0 <= tuning <= 50.0:
+            raise InputError(f"tuning {tuning:g} cents: must be within 50 cents of A440 (-50 to 50)")
+        self.tuning = tuning
         self.pitch_context = int(pitch_context)
         self.notes = NoteEncoder.load(model, device=device, onset_sensitivity=onset_sensitivity,
                                       min_note_seconds=min_note_seconds, silence_db=silence_db,
@@ -313,16 +332,24 @@ class Transcriber:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
         return self._transcribe_mono(mono)
 
+    def _tuning_of(self, mono: np.ndarray) -> float:
+        """Cents by which to move the CQT's bins for ``mono`` (see ``tuning``); 0.0: none."""
+        if not isinstance(self.tuning, str):
+            return float(self.tuning)
+        cents = estimate_tuning(mono, sr=self.sample_rate)
+        return cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
+
     def _window_notes(self, mono: np.ndarray, start: int, stop: int,
-                      features: np.ndarray | None = None) -> list[tuple[int, int, int, float]]:
+                      features: np.ndarray | None = None, *, cents: float = 0.0) -> list[tuple[int, int, int, float]]:
         """Notes of ``mono`` whose onset sample lies in [start, stop): (onset, offset) in
         samples of ``mono`` (the offset is where the note is heard to end,
         :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB.
         Unnamed atoms are dropped; a note that continues the previous one at the same
         pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it.
-        ``features`` is the log-CQT of ``mono`` if already computed."""
+        ``features`` is the log-CQT of ``mono`` with its bins moved by ``cents``
+        (:func:`v3music.tuning.tuned_frontend`) if already computed."""
         if features is None:
-            features = log_cqt(mono, self.notes.frontend)
+            features = log_cqt(mono, tuned_frontend(self.notes.frontend, cents))
         found = self.notes.encode(mono, start=start, stop=stop, features=features)
         pitches = self.notes.name_notes(found, context=self.pitch_context, features=features)
         fe = self.notes.frontend
@@ -339,17 +366,22 @@ class Transcriber:
         duration = n_samples / sr
         fe = self.notes.frontend
         raw: list[tuple[int, int, int, float]] = []
+        tunings: list[float] = []
         for offset, audio, start, stop in windows:
             features = None
             if pooled is not None:
                 features = log_cqt(audio, fe)
                 pooled.add_window(features, offset, start, stop, n_samples, fe.hop_length)
+            cents = self._tuning_of(audio)
+            tunings.append(cents)
             raw.extend((offset + a, offset + b, p, lv)
-                       for a, b, p, lv in self._window_notes(audio, start, stop, features))
+                       for a, b, p, lv in self._window_notes(audio, start, stop, None if cents else features,
+                                                             cents=cents))
+        tuning = round(float(np.median(tunings)), 1) if tunings else 0.0
         if not raw:
             if peak_amplitude < 1e-5:
                 return Transcription([], duration, ["no notes found: the audio is silent"])
-            return Transcription([], duration, ["no notes found"])
+            return Transcription([], duration, ["no notes found"], tuning)
         top = max(lv for *_, lv in raw)
         # one melody: a note ends at the latest where the next is heard to begin (a start moved back
         # to where a slow attack rose may precede the previous note-off; same-pitch MIDI notes must not overlap)
@@ -357,7 +389,7 @@ class Transcriber:
         notes = [Note(onset=round(a / sr, 4), offset=round(max(min(b, n_samples, after), a + 1) / sr, 4), pitch=p,
                       velocity=int(np.clip(round(127 * (1.0 - (top - lv) / self.silence_db)), 1, 127)))
                  for (a, b, p, lv), after in zip(raw, following, strict=True)]
-        return Transcription(notes, duration)
+        return Transcription(notes, duration, tuning_cents=tuning)
 
     def _transcribe_mono(self, mono: np.ndarray) -> Transcription:
         """Transcribe an in-memory signal at the model's rate, window by window."""
