@@ -95,3 +95,20 @@ def test_cli_tuning_takes_auto_cents_and_hertz(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, ["transcribe", str(wav), "-o", str(out), "--tuning", bad])
         assert result.exit_code == 2 and needle in result.output and "Traceback" not in result.output
         assert not out.exists()
+
+
+@pytest.mark.parametrize("cents_a, cents_b", [(45.0, 0.0), (0.0, 45.0), (20.0, -40.0)])
+def test_a_timbre_swap_plays_a_s_notes_in_a_s_tuning(cents_a: float, cents_b: float) -> None:
+    from v3music.swap import timbre_swap
+
+    gap = np.zeros(int(0.05 * SR))
+    a = np.concatenate([np.concatenate([_tone(p, cents_a, 0.4), gap]) for p in PITCHES[:8]])
+    b_pitches = [64, 67, 60, 71, 62, 69, 65, 72]  # a brighter instrument: 8 harmonics
+    t = np.arange(int(0.5 * SR)) / SR
+    b = np.concatenate([np.concatenate([0.2 * np.exp(-2 * t) * sum(
+        np.sin(2 * np.pi * k * 440.0 * 2 ** ((p - 69) / 12 + cents_b / 1200) * t) / np.sqrt(k) for k in range(1, 9)),
+        gap]) for p in b_pitches])
+    result = timbre_swap(a, b, SR)
+    assert estimate_tuning(result, sr=SR) == pytest.approx(cents_a, abs=5.0)
+    heard = Transcriber("insnotes", tuning=cents_a).transcribe(result, SR)
+    assert [n.pitch for n in heard.notes] == PITCHES[:8]

@@ -30,6 +30,11 @@ result's (:func:`blend_magnitudes`): the two are different guesses at the
 same sound (``b``'s notes at ``b``'s dynamics within each note; ``a``'s
 notes with ``b``'s spectral envelope), and their weighted mean in dB errs
 less than either.
+
+Each recording's tuning is measured (:func:`v3music.tuning.estimate_tuning`)
+and its notes are found and named in a log-CQT moved by it, as
+``v3 transcribe`` does; each placed note of ``b`` is moved by the difference
+of the two tunings as well, so the result plays in ``a``'s tuning.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from .frontend import log_cqt
 from .intervals import note_transpositions, steady_frames
 from .notes import OCTAVE_ATTACK_SECONDS, EncodedNotes, join_unarticulated
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
+from .tuning import MIN_TUNING_CENTS, estimate_tuning, tuned_frontend
 
 __all__ = [
     "SWAP_METHODS",
@@ -241,14 +247,15 @@ def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndar
 
 def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.ndarray, cqt_b: np.ndarray, *,
                  model_sr: int, hop: int, sr_b: int, sr_out: int, bins_per_semitone: float,
-                 names_a: np.ndarray, names_b: np.ndarray) -> np.ndarray:
+                 names_a: np.ndarray, names_b: np.ndarray, detune: float = 0.0) -> np.ndarray:
     """``a``'s notes played by ``b``'s own notes (see the module docstring).
 
     ``n_a`` is the length of ``a`` at ``model_sr``, ``b`` the mono signal at
     ``sr_b`` and ``cqt_b`` [n_bins, frames] its log-CQT at ``model_sr`` with
     ``hop``; ``names_a`` [Na] and ``names_b`` [Nb] are the notes' MIDI names
-    (:meth:`v3music.notes.NoteEncoder.name_notes`, -1: none). Returns ndarray[round(n_a * sr_out / model_sr) + 1]
-    at ``sr_out``.
+    (:meth:`v3music.notes.NoteEncoder.name_notes`, -1: none); ``detune`` (semitones,
+    ``a``'s tuning minus ``b``'s) is added to every note's shift. Returns
+    ndarray[round(n_a * sr_out / model_sr) + 1] at ``sr_out``.
     """
     release = int(RELEASE_SECONDS * model_sr)
     starts_a, ends_a = _note_spans(notes_a, n_a, release)
@@ -273,23 +280,28 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         start = round(starts_a[i] * sr_out / model_sr)
         need = min(round(ends_a[i] * sr_out / model_sr), len(out)) - start
         lo, hi = (round(v * sr_b / model_sr) for v in (starts_b[j], ends_b[j]))
-        piece = _fit_piece(b[lo:hi], need, float(semitones[i, j]), sr_b=sr_b, sr_out=sr_out, fade=fade)
+        piece = _fit_piece(b[lo:hi], need, float(semitones[i, j]), sr_b=sr_b, sr_out=sr_out, fade=fade,
+                           detune=detune)
         out[start : start + len(piece)] += 10.0 ** ((level_a[i] - level_b[j]) / 20.0) * piece
     return out
 
 
-def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_out: int, fade: int) -> np.ndarray:
-    """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` and fitted to ``need`` samples at ``sr_out``.
+def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_out: int, fade: int,
+               detune: float = 0.0) -> np.ndarray:
+    """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` + ``detune`` and fitted to ``need``
+    samples at ``sr_out``.
 
-    Resampled, transposed (phase vocoder), stretched if shorter (its power
-    kept), cut or zero-padded to ``need``, and faded out over its last
-    ``fade`` samples. Returns ndarray[max(need, 0)] (float32).
+    Resampled (which also moves it by ``detune`` semitones, the difference of
+    two tunings, as a sampler transposes: no phase vocoder for a fraction of a
+    semitone), transposed by ``semitones`` (phase vocoder), stretched if
+    shorter (its power kept), cut or zero-padded to ``need``, and faded out
+    over its last ``fade`` samples. Returns ndarray[max(need, 0)] (float32).
     """
     if need <= 0 or len(piece) == 0:
         return np.zeros(max(need, 0), np.float32)
     piece = piece.astype(np.float32)
-    if sr_b != sr_out:
-        piece = soxr.resample(piece, sr_b, sr_out)
+    if sr_b != sr_out or detune:
+        piece = soxr.resample(piece, sr_b * 2.0 ** (detune / 12.0), sr_out)
     if semitones != 0 and len(piece) > 2048:
         piece = librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=semitones)
     if len(piece) < need and len(piece) > 2048:
@@ -300,6 +312,16 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
     piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
     return piece
+
+
+def _encode_in_tune(tm: TimbreModel, mono: np.ndarray) -> tuple[EncodedNotes, np.ndarray, float]:
+    """The notes of ``mono`` [samples at the model's rate], found in its log-CQT [n_bins, frames]
+    moved by its tuning (also returned, cents; 0.0 under :data:`v3music.tuning.MIN_TUNING_CENTS`)."""
+    fe = tm.notes.frontend
+    cents = estimate_tuning(mono, sr=fe.sample_rate)
+    cents = cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
+    features = log_cqt(mono, tuned_frontend(fe, cents))
+    return tm.notes.encode(mono, features=features), features, cents
 
 
 def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None = None,
@@ -350,9 +372,11 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     sr_b = sr if sr_b is None else sr_b
     mono_a = _check_length(np.asarray(a), sr, where_a)
     mono_b = _check_length(np.asarray(b), sr_b, where_b)
-    rate_b, notes_b = tm.encode(mono_b, sr_b, where=where_b)
+    rate_b = tm.at_model_rate(mono_b, sr_b, where=where_b)
+    notes_b, cqt_b, cents_b = _encode_in_tune(tm, rate_b)
     style_b = tm.pool(notes_b, float(np.abs(rate_b).max()), where_b)
-    rate_a, notes_a = tm.encode(mono_a, sr, where=where_a)
+    rate_a = tm.at_model_rate(mono_a, sr, where=where_a)
+    notes_a, _, cents_a = _encode_in_tune(tm, rate_a)
     if len(notes_a) == 0:
         if np.abs(rate_a).max() < 1e-5:
             raise InputError(f"{where_a}: the audio is silent, so there are no notes to play")
@@ -372,9 +396,10 @@ def timbre_swap(a: np.ndarray, b: np.ndarray, sr: float, *, sr_b: float | None =
     attack = round(OCTAVE_ATTACK_SECONDS * fe.sample_rate)
     notes_a, names_a = join_unarticulated(notes_a, tm.notes.name_notes(notes_a), gap=fe.hop_length, attack=attack)
     notes_b, names_b = join_unarticulated(notes_b, tm.notes.name_notes(notes_b), gap=fe.hop_length, attack=attack)
-    out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, log_cqt(rate_b, fe), model_sr=fe.sample_rate,
+    out = _sample_swap(notes_a, len(rate_a), notes_b, mono_b, cqt_b, model_sr=fe.sample_rate,
                        hop=fe.hop_length, sr_b=round(sr_b), sr_out=rate_out,
-                       bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b)
+                       bins_per_semitone=fe.bins_per_octave / 12.0, names_a=names_a, names_b=names_b,
+                       detune=(cents_a - cents_b) / 100.0)
     out = np.pad(out[:length], (0, max(0, length - len(out))))
     return _limit_peak(blend_magnitudes(out, filtered, rate_out, share=FILTER_SHARE))
 

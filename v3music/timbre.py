@@ -122,12 +122,29 @@ class TimbreModel:
         >>> mono.shape, notes.style.shape  # 16 kHz mono; one note, 16 style values
         ((16000,), (1, 16))
         """
+        mono = self.at_model_rate(audio, sr, where=where)
+        return mono, self.notes.encode(mono)
+
+    def at_model_rate(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> np.ndarray:
+        """Validate ``audio`` [samples] or [samples, channels] at ``sr`` Hz; return it as mono
+        float32 [samples] at :attr:`sample_rate`.
+
+        Raises
+        ------
+        InputError
+            Invalid audio (empty, not finite, bad rate).
+
+        Examples
+        --------
+        >>> TimbreModel().at_model_rate(np.zeros((44100, 2)), 44100).shape  # 1 s of stereo at 44.1 kHz
+        (16000,)
+        """
         import librosa
 
         mono = check_audio(audio, sr, where=where)
         if sr != self.sample_rate:
             mono = librosa.resample(mono, orig_sr=sr, target_sr=self.sample_rate)
-        return mono, self.notes.encode(mono)
+        return mono
 
     def pool(self, notes: EncodedNotes, peak: float, where: str) -> np.ndarray:
         """Timbre embedding [D] of encoded ``notes``: their style vectors' mean, weighted by length.
