@@ -120,6 +120,13 @@ def test_silence_has_no_timbre(tm: TimbreModel) -> None:
         tm.embed(np.zeros(SR, np.float32), SR)
 
 
+def test_a_quiet_recording_has_the_same_timbre(tm: TimbreModel, flute_and_violin) -> None:
+    # research log T112: 50 dB under its render, the violin phrase's embedding pointed away from the
+    # original's (cosine -0.93) before quiet audio was raised for analysis
+    for y in flute_and_violin:
+        assert cosine_similarity(tm.embed(y, SR), tm.embed(y * 10 ** (-50 / 20), SR)) >= 0.99
+
+
 def test_mains_hum_leaves_the_timbre_embedding_alone(tm: TimbreModel) -> None:
     # research log S65: a violin phrase with 50 Hz hum (harmonics 1-5) 20 dB under it; before T65 took
     # steady tones out of what the model encodes, its embedding pointed away from the clean one (-0.71)

@@ -69,6 +69,18 @@ def test_function_api_returns_notes_and_midi(oboe) -> None:
     assert [n.pitch for n in midi.instruments[0].notes] == [n.pitch for n in notes] == PITCHES
 
 
+def test_a_quiet_recording_gives_the_same_notes(transcriber: Transcriber) -> None:
+    # research log T112: an oboe phrase of varied velocities, 50 dB under its render (peak -72 dBFS);
+    # before quiet audio was raised for analysis, 7 notes of 8 came back, at other times and levels
+    rows = [(0.25 + 0.5 * i, 0.65 + 0.5 * i, p, v) for i, (p, v) in
+            enumerate(zip([60, 64, 67, 71, 62, 65, 69, 72], [100, 60, 90, 50, 110, 70, 80, 40]))]
+    y = render_midi(melody_midi(rows, 68), sr=16000)
+    loud, quiet = (transcriber.transcribe(y * gain, 16000).notes for gain in (1.0, 10 ** (-50 / 20)))
+    assert [(n.pitch, n.velocity) for n in quiet] == [(n.pitch, n.velocity) for n in loud]
+    assert [n.pitch for n in loud] == [p for _, _, p, _ in rows]
+    np.testing.assert_allclose([(n.onset, n.offset) for n in quiet], [(n.onset, n.offset) for n in loud], atol=1e-3)
+
+
 def test_cli_writes_a_standard_midi_file(oboe, tmp_path: Path) -> None:
     _, wav = oboe
     out = tmp_path / "out.mid"

@@ -51,7 +51,7 @@ import torch
 from v3.errors import InputError
 from v3.fileio import atomic_write
 
-from .audio import _open, check_audio, load_audio
+from .audio import _open, check_audio, for_analysis, load_audio
 from .frontend import log_cqt
 from .intervals import note_transpositions, steady_frames
 from .notes import OCTAVE_ATTACK_SECONDS, EncodedNotes, join_unarticulated
@@ -316,8 +316,10 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
 
 def _encode_in_tune(tm: TimbreModel, mono: np.ndarray) -> tuple[EncodedNotes, np.ndarray, float]:
     """The notes of ``mono`` [samples at the model's rate], found in its log-CQT [n_bins, frames]
-    moved by its tuning (also returned, cents; 0.0 under :data:`v3music.tuning.MIN_TUNING_CENTS`)."""
+    moved by its tuning (also returned, cents; 0.0 under :data:`v3music.tuning.MIN_TUNING_CENTS`),
+    a quiet recording raised first (:func:`v3music.audio.for_analysis`)."""
     fe = tm.notes.frontend
+    mono, _ = for_analysis(mono)
     cents = estimate_tuning(mono, sr=fe.sample_rate)
     cents = cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
     features = log_cqt(mono, tuned_frontend(fe, cents))

@@ -17,7 +17,7 @@ import numpy as np
 from v3.checkpoint import LoadedModel
 from v3.errors import InputError
 
-from .audio import AudioWindows, check_audio
+from .audio import AudioWindows, check_audio, for_analysis
 from .notes import EncodedNotes, NoteEncoder
 from .segment import DEFAULT_ONSET_SENSITIVITY
 
@@ -123,7 +123,7 @@ class TimbreModel:
         ((16000,), (1, 16))
         """
         mono = self.at_model_rate(audio, sr, where=where)
-        return mono, self.notes.encode(mono)
+        return mono, self.notes.encode(for_analysis(mono)[0])
 
     def at_model_rate(self, audio: np.ndarray, sr: float, *, where: str = "audio") -> np.ndarray:
         """Validate ``audio`` [samples] or [samples, channels] at ``sr`` Hz; return it as mono
@@ -197,7 +197,8 @@ class TimbreModel:
         total = np.zeros(self.dim, np.float64)
         weight = 0.0
         for _, audio, start, stop in reader:
-            style_sum, note_weight = _weighted_styles(self.notes.encode(audio, start=start, stop=stop))
+            style_sum, note_weight = _weighted_styles(self.notes.encode(for_analysis(audio)[0], start=start,
+                                                                        stop=stop))
             total += style_sum
             weight += note_weight
         return _weighted_mean(total, weight, reader.peak, str(path))

@@ -27,7 +27,7 @@ from v3.errors import InputError
 from v3.fileio import atomic_write
 
 from .adapter import MusicConfig
-from .audio import AudioWindows, check_audio
+from .audio import AudioWindows, check_audio, for_analysis
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
 from .notes import DEFAULT_PITCH_RANGE, OCTAVE_ATTACK_SECONDS, NoteEncoder, join_unarticulated
@@ -368,15 +368,18 @@ class Transcriber:
         raw: list[tuple[int, int, int, float]] = []
         tunings: list[float] = []
         for offset, audio, start, stop in windows:
+            audio, boost_db = for_analysis(audio)  # a quiet window is raised; levels are given back as heard
             features = None
             if pooled is not None:
                 features = log_cqt(audio, fe)
-                pooled.add_window(features, offset, start, stop, n_samples, fe.hop_length)
+                # drawn as heard: the boost taken back out of the natural-log magnitudes
+                pooled.add_window(features - boost_db * np.log(10.0) / 20.0, offset, start, stop, n_samples,
+                                  fe.hop_length)
             cents = self._tuning_of(audio)
             tunings.append(cents)
-            raw.extend((offset + a, offset + b, p, lv)
-                       for a, b, p, lv in self._window_notes(audio, start, stop, None if cents else features,
-                                                             cents=cents))
+            reusable = None if cents else features
+            raw.extend((offset + a, offset + b, p, lv - boost_db)
+                       for a, b, p, lv in self._window_notes(audio, start, stop, reusable, cents=cents))
         tuning = round(float(np.median(tunings)), 1) if tunings else 0.0
         if not raw:
             if peak_amplitude < 1e-5:
