@@ -12,7 +12,7 @@ Run from the repository root::
    steps and leaps in a major or minor scale). Each is rendered with one General MIDI program
    that the shipped model never heard (``--programs``, cycled over the
    melodies) through midirenderer and the TimGM6mb SoundFont; programs
-   128-131 are instead the bench's own synthesisers (:data:`VOICES`,
+   128-132 are instead the bench's own synthesisers (:data:`VOICES`,
    :func:`render_voice`), which no SoundFont holds. The reference
    notes are the rendered MIDI's (onset, note-off, written pitch).
 2. **Systems**, in one process on the same audio: ``v3``
@@ -240,9 +240,24 @@ MELODY_STYLES = {"free": random_melody, "song": song_melody}
 #: Instruments that are not in any SoundFont: numpy synthesisers, chosen with ``--programs``
 #: numbers above the GM range, to check that v3 is not tuned to TimGM6mb's samples.
 VOICES: dict[int, str] = {128: "Pluck (Karplus-Strong)", 129: "FM electric piano", 130: "Reed (additive)",
-                          131: "Bowed (sawtooth, vibrato)"}
+                          131: "Bowed (sawtooth, vibrato)", 132: "Sung vowel (source-filter)"}
 #: Time constant (s) of each voice's exponential release after a note-off.
-VOICE_RELEASE_SECONDS: dict[int, float] = {128: 0.08, 129: 0.15, 130: 0.06, 131: 0.12}
+VOICE_RELEASE_SECONDS: dict[int, float] = {128: 0.08, 129: 0.15, 130: 0.06, 131: 0.12, 132: 0.1}
+#: Formant frequencies and bandwidths (Hz) of the sung vowels of voice 132 (a, e, i, o, u; F1-F3
+#: of an adult voice, after Peterson & Barney's averages).
+VOWEL_FORMANTS: tuple[tuple[tuple[float, float, float], ...], ...] = (
+    ((800.0, 80.0, 1.0), (1150.0, 90.0, 0.5), (2900.0, 120.0, 0.25)),
+    ((400.0, 70.0, 1.0), (1700.0, 90.0, 0.4), (2600.0, 120.0, 0.25)),
+    ((300.0, 60.0, 1.0), (2200.0, 100.0, 0.3), (3000.0, 120.0, 0.2)),
+    ((450.0, 70.0, 1.0), (800.0, 80.0, 0.6), (2830.0, 120.0, 0.15)),
+    ((325.0, 60.0, 1.0), (700.0, 70.0, 0.4), (2530.0, 120.0, 0.1)),
+)
+
+
+def _formant_gain(frequencies: np.ndarray, formants: Sequence[tuple[float, float, float]]) -> np.ndarray:
+    """Amplitude [len(frequencies)] of a vowel's formant envelope: a sum of resonances, each peaking
+    at its weight (frequencies and bandwidths in Hz)."""
+    return sum(w / np.sqrt(1.0 + ((frequencies - fc) / (bw / 2.0)) ** 2) for fc, bw, w in formants)
 
 
 def render_voice(notes: Sequence[tuple[float, float, int, int]], voice: int, sr: int) -> np.ndarray:
@@ -276,6 +291,18 @@ def render_voice(notes: Sequence[tuple[float, float, int, int]], voice: int, sr:
             y = np.sin(2 * np.pi * f0 * t + index * np.sin(2 * np.pi * f0 * t))
             y = (y + 0.3 * np.exp(-t / 0.05) * np.sin(2 * np.pi * 14 * f0 * t)) * np.exp(-t / 1.5)
             y *= np.minimum(t / 0.003, 1.0)
+        elif voice == 132:  # a sung vowel: glottal harmonics through formants, a scoop, vibrato, jitter, breath
+            formants = VOWEL_FORMANTS[int(rng.integers(len(VOWEL_FORMANTS)))]
+            scoop = -60.0 * np.exp(-t / 0.04)  # the voice slides up into the note
+            vibrato = 35.0 * np.sin(2 * np.pi * 5.5 * t + rng.uniform(0, 2 * np.pi)) * np.clip((t - 0.2) / 0.3, 0, 1)
+            jitter = lfilter([0.02], [1.0, -0.98], rng.standard_normal(len(t))) * 8.0
+            phase = 2 * np.pi * np.cumsum(f0 * 2.0 ** ((scoop + vibrato + jitter) / 1200.0)) / sr
+            harmonics = np.arange(1, int(0.45 * sr / f0) + 1)
+            weights = _formant_gain(harmonics * f0, formants) / harmonics  # source tilt -6 dB per octave
+            y = sum(w * np.sin(k * phase) for k, w in zip(harmonics, weights))
+            breath = lfilter([1.0], [1.0, -0.7], rng.standard_normal(len(t)))
+            y = y / max(float(weights.sum()), 1e-9) + 0.02 * breath
+            y *= np.minimum(t / 0.06, 1.0)
         else:  # reed or bowed: harmonics on a vibrato, an attack ramp, breath or bow noise
             rate, depth, attack = (5.0, 12.0, 0.04) if voice == 130 else (6.0, 25.0, 0.09)
             cents = depth * np.sin(2 * np.pi * rate * t) * np.clip((t - 0.15) / 0.2, 0.0, 1.0)
@@ -684,8 +711,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="highest MIDI pitch of the melodies and of pYIN's search (default: 71; with --load-dev, "
                          "the dev set's highest written pitch)")
     ap.add_argument("--programs", default=",".join(map(str, DEFAULT_PROGRAMS)),
-                    help="comma-separated GM programs (0-based), unseen in training; 128-131 are the bench's own "
-                         "synthesisers (pluck, FM electric piano, reed, bowed), in no SoundFont")
+                    help="comma-separated GM programs (0-based), unseen in training; 128-132 are the bench's own "
+                         "synthesisers (pluck, FM electric piano, reed, bowed, sung vowel), in no SoundFont")
     ap.add_argument("--soundfont", type=Path, default=None,
                     help="render programs 0-127 with this .sf2 instead of TimGM6mb (for one that is not tuned "
                          "for: python bench/make_soundfont.py OUT.sf2, then --soundfont OUT.sf2 --programs 0,1,2,3)")

@@ -105,6 +105,20 @@ def test_voices_in_no_soundfont_play_the_bundled_melody_back(bench: ModuleType, 
     assert all(abs(g.onset - n.start) <= 0.05 for g, n in zip(got, notes))
 
 
+def test_the_sung_vowel_slides_into_its_note_and_sings_it_with_vibrato(bench: ModuleType) -> None:
+    import librosa
+
+    y = bench.render_voice([(0.1, 1.6, 69, 100)], 132, 16000)  # an A4 held 1.5 s
+    f0, _, _ = librosa.pyin(y, fmin=300, fmax=600, sr=16000, frame_length=1024, hop_length=160)
+    cents = 1200 * np.log2(f0 / 440.0)
+    t = np.arange(len(f0)) * 0.01
+    held = cents[(t > 0.6) & (t < 1.5)]
+    assert abs(np.nanmedian(held)) < 15  # in tune on average
+    low, high = np.nanpercentile(held, [5, 95])
+    assert high - low > 35  # a vibrato of +-35 cents
+    assert np.nanmedian(cents[(t > 0.1) & (t < 0.13)]) < -10  # the scoop up into the note
+
+
 def test_segment_notes_on_a_known_f0_track(bench: ModuleType) -> None:
     rate = 100.0  # frames per second
     midi = np.array([60.0] * 30 + [np.nan] * 2 + [60.2] * 20 + [62.0] * 3 + [64.1] * 40 + [np.nan] * 10)
