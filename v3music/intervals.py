@@ -22,6 +22,7 @@ __all__ = [
     "consensus_pitches",
     "neighbour_transpositions",
     "note_transpositions",
+    "profile_shift",
     "steady_frames",
 ]
 
@@ -75,6 +76,24 @@ def _best_shifts(pa: np.ndarray, pb: np.ndarray, shifts: range) -> tuple[np.ndar
     corr = dots / np.maximum(np.sqrt(np.maximum(overlap_a * overlap_b, 0.0)), 1e-9)
     best = np.argmax(corr, axis=1)
     return lags[best], corr[np.arange(len(corr)), best]
+
+
+def profile_shift(fragment_a: np.ndarray, fragment_b: np.ndarray, *, max_bins: int) -> int:
+    """CQT bins by which ``fragment_b`` [n_bins, frames] moves up onto ``fragment_a`` [n_bins, frames].
+
+    The shift of every bin from ``-max_bins`` to ``max_bins`` (not whole
+    semitones only, as in :func:`note_transpositions`) whose mean-over-time
+    profiles correlate best.
+
+    Examples
+    --------
+    >>> profile = np.zeros(48); profile[[10, 34]] = [1.0, 0.5]
+    >>> a = np.stack([np.roll(profile, 1)] * 3, axis=1)  # the same partials one bin higher
+    >>> profile_shift(a, np.stack([profile] * 3, axis=1), max_bins=4)
+    1
+    """
+    lag, _ = _best_shifts(_profiles(fragment_a[None]), _profiles(fragment_b[None]), range(-max_bins, max_bins + 1))
+    return int(lag[0])
 
 
 def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bins_per_semitone: float,

@@ -20,10 +20,10 @@ from v3.errors import InputError
 
 from .adapter import MusicAdapter, MusicConfig, prepare_fragments, shift_bins
 from .frontend import log_cqt, note_fragments, without_steady_tones
-from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches
+from .intervals import DEFAULT_PITCH_CONTEXT, consensus_pitches, profile_shift
 from .segment import DEFAULT_ONSET_SENSITIVITY, MIN_ARTICULATION_DB, MIN_ATTACK_FLUX, segment_notes
 
-__all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated"]
+__all__ = ["EncodedNotes", "NoteEncoder", "join_unarticulated", "join_vibrato_swings"]
 
 _BATCH = 512
 
@@ -54,6 +54,14 @@ OCTAVE_ATTACK_SECONDS = 0.1
 #: recording's typical, which the join would otherwise fold into the note before it) and lies
 #: less than an octave from the old one: a note played again at its pitch also rises, brighter,
 #: and its rise is then named by a harmonic, an octave or more away (research log T74, T75).
+#: A vibrato can swing a held note's spectrum far enough for the detector to cut the note and for
+#: a part to be named a semitone away. A run of unarticulated parts, each at most
+#: VIBRATO_SWING_SECONDS long, named a semitone from the held note and with a spectrum within
+#: VIBRATO_SWING_CENTS of its (a semitone moves it 100), which the next part returns to, is joined
+#: into the held note (research log T117: a sung vowel +0.007 note F1, 30-cent vibrato +0.004, no
+#: check set lower).
+VIBRATO_SWING_SECONDS = 0.25
+VIBRATO_SWING_CENTS = 50.0
 RISE_BEFORE_FRAMES = 3
 RISE_SHARE = 0.1
 RISE_SHARE_UNARTICULATED = 0.2
@@ -241,6 +249,84 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
     joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak)
     joined = joined.select(np.asarray(keep, dtype=np.int64))
     return joined, names[keep]
+
+
+def join_vibrato_swings(notes: EncodedNotes, names: np.ndarray, *, gap: int, longest: int, bins_per_octave: int,
+                        max_cents: float = VIBRATO_SWING_CENTS, min_db: float = MIN_ARTICULATION_DB,
+                        min_flux: float = MIN_ATTACK_FLUX) -> tuple[EncodedNotes, np.ndarray]:
+    """Join the parts a vibrato's swings cut from a held note back into it.
+
+    A run of notes, each unarticulated (level change under ``min_db``, onset
+    flux under ``min_flux`` times the typical, not after a release), at most
+    ``longest`` samples long, starting within ``gap`` samples of the note
+    before it, named a semitone from the held note (the kept note before the
+    run) and with a fragment whose spectrum lies within ``max_cents`` of the
+    held note's (:func:`v3music.intervals.profile_shift`; a semitone is 100
+    cents), is joined into the held note when the note after the run is
+    named like the held note and is unarticulated too; so is that note.
+
+    Parameters
+    ----------
+    notes : EncodedNotes
+    names : ndarray[N] (int)
+        MIDI name of each note; negative for none (never joined).
+    gap, longest : int
+        Largest gap and longest swing, in samples.
+    bins_per_octave : int
+        CQT resolution of the fragments.
+
+    Returns
+    -------
+    notes : EncodedNotes
+    names : ndarray[M]
+
+    Examples
+    --------
+    A held E4 with a part cut out by its vibrato and named F4 (its partials
+    where the E4's are), and a real F4 slurred between two E4s (two bins,
+    a semitone, higher):
+
+    >>> profile = np.zeros(48); profile[[8, 32, 46]] = [1.0, 0.6, 0.4]
+    >>> frag = lambda shift: np.stack([np.roll(profile, shift)] * 2, axis=1)
+    >>> def held(f4):
+    ...     return EncodedNotes(onsets=np.array([0, 100, 200]), offsets=np.array([100, 200, 900]),
+    ...                         peak_db=np.zeros(3), attack_db=np.array([30.0, 1.0, 1.0]),
+    ...                         attack_flux=np.array([9.0, 1.0, 1.0]), note_offs=np.array([100, 200, 900]),
+    ...                         after_release=np.zeros(3, bool), fragments=np.stack([frag(0), f4, frag(0)]),
+    ...                         codes=np.zeros(3, np.int64), quantized=np.zeros((3, 1)), style=np.zeros((3, 1)),
+    ...                         starts=np.array([0, 100, 200]))
+    >>> for f4 in (frag(0), frag(2)):
+    ...     joined, names = join_vibrato_swings(held(f4), np.array([64, 65, 64]), gap=0, longest=400,
+    ...                                         bins_per_octave=24)
+    ...     print(names.tolist(), joined.offsets.tolist())
+    [64] [900]
+    [64, 65, 64] [100, 200, 900]
+    """
+    names = np.asarray(names)
+    max_bins = int(max_cents / (1200.0 / bins_per_octave))
+    quiet = (notes.attack_db < min_db) & (notes.attack_flux < min_flux) & ~notes.after_release
+    lengths = notes.offsets - notes.onsets
+    offsets, note_offs, peak = notes.offsets.copy(), notes.note_offs.copy(), notes.peak_db.copy()
+    keep: list[int] = []
+    i = 0
+    while i < len(notes):
+        if keep and names[keep[-1]] >= 0:
+            held, j = keep[-1], i
+            while (j < len(notes) and quiet[j] and names[j] >= 0 and abs(int(names[j]) - int(names[held])) == 1
+                   and lengths[j] <= longest and notes.onsets[j] - (offsets[held] if j == i else notes.offsets[j - 1]) <= gap
+                   and abs(profile_shift(notes.fragments[held], notes.fragments[j], max_bins=2 * max_bins + 2))
+                   <= max_bins):
+                j += 1
+            if (i < j < len(notes) and quiet[j] and names[j] == names[held]
+                    and notes.onsets[j] - notes.offsets[j - 1] <= gap):
+                offsets[held], note_offs[held] = notes.offsets[j], notes.note_offs[j]
+                peak[held] = max(peak[held], float(notes.peak_db[i : j + 1].max()))
+                i = j + 1
+                continue
+        keep.append(i)
+        i += 1
+    joined = replace(notes, offsets=offsets, note_offs=note_offs, peak_db=peak)
+    return joined.select(np.asarray(keep, dtype=np.int64)), names[keep]
 
 
 class NoteEncoder:

@@ -30,7 +30,14 @@ from .adapter import MusicConfig
 from .audio import AudioWindows, check_audio, for_analysis
 from .frontend import log_cqt
 from .intervals import DEFAULT_PITCH_CONTEXT
-from .notes import DEFAULT_PITCH_RANGE, OCTAVE_ATTACK_SECONDS, NoteEncoder, join_unarticulated
+from .notes import (
+    DEFAULT_PITCH_RANGE,
+    OCTAVE_ATTACK_SECONDS,
+    VIBRATO_SWING_SECONDS,
+    NoteEncoder,
+    join_unarticulated,
+    join_vibrato_swings,
+)
 from .segment import DEFAULT_ONSET_SENSITIVITY
 from .tuning import MIN_TUNING_CENTS, estimate_tuning, tuned_frontend
 
@@ -345,7 +352,8 @@ class Transcriber:
         samples of ``mono`` (the offset is where the note is heard to end,
         :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB.
         Unnamed atoms are dropped; a note that continues the previous one at the same
-        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it.
+        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it,
+        as are the parts a vibrato's swings cut out (:func:`v3music.notes.join_vibrato_swings`).
         ``features`` is the log-CQT of ``mono`` with its bins moved by ``cents``
         (:func:`v3music.tuning.tuned_frontend`) if already computed."""
         if features is None:
@@ -355,6 +363,9 @@ class Transcriber:
         fe = self.notes.frontend
         found, pitches = join_unarticulated(found, pitches, gap=fe.hop_length,
                                             attack=round(OCTAVE_ATTACK_SECONDS * fe.sample_rate))
+        found, pitches = join_vibrato_swings(found, pitches, gap=fe.hop_length,
+                                             longest=round(VIBRATO_SWING_SECONDS * fe.sample_rate),
+                                             bins_per_octave=fe.bins_per_octave)
         return [(int(s), int(e), int(p), float(level))
                 for s, e, p, level in zip(found.starts, found.note_offs, pitches, found.peak_db) if p >= 0]
 
