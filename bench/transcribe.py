@@ -761,6 +761,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.tuning = float(args.tuning)
         except ValueError:
             ap.error(f"--tuning {args.tuning!r}: 'auto' or a number of cents")
+        if not -50.0 <= args.tuning <= 50.0:
+            ap.error(f"--tuning {args.tuning:g}: within 50 cents of A440 (-50 to 50)")
     if args.sr < 8000:
         ap.error(f"--sr {args.sr}: at least 8000 Hz")
     try:

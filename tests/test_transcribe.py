@@ -390,6 +390,23 @@ def test_repeated_notes_of_one_pitch_stay_apart(transcriber: Transcriber) -> Non
         assert all(abs(n.onset - s) <= 0.05 for n, s in zip(got, [0.2, 0.7, 1.2, 1.7]))
 
 
+@pytest.mark.parametrize("noise", ["white", "pink", "rumble", "dither"])
+@pytest.mark.parametrize("level", [1e-4, 0.1])
+def test_noise_alone_has_no_notes(transcriber: Transcriber, noise: str, level: float) -> None:
+    # research log T118: 5 s of white noise made up to 24 notes before; dither (no notes before T112), 25 once
+    # quiet recordings were raised for analysis (T112)
+    from scipy.signal import lfilter
+
+    white = np.random.default_rng(0).standard_normal(5 * 16000)
+    y = {"white": white,
+         "pink": lfilter([0.0499, -0.0960, 0.0506, -0.0044], [1.0, -2.4950, 2.0173, -0.5222], white),
+         "rumble": np.cumsum(white) - np.cumsum(white).mean(),
+         "dither": np.round(0.7 * white) / 32768}[noise]
+    y = y if noise == "dither" else level * y / np.abs(y).max()
+    result = transcriber.transcribe(y.astype(np.float32), 16000)
+    assert result.notes == [] and result.warnings
+
+
 @pytest.mark.parametrize("program", [68, 40])
 def test_steady_noise_adds_no_notes(transcriber: Transcriber, program: int) -> None:
     # seven notes with rests, a repeated note and legato, under white noise at 15 dB SNR

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from .frontend import FrontEndConfig, without_steady_tones
 from .intervals import steady_frames
@@ -37,6 +38,15 @@ NOISE_PERCENTILE = 10.0
 #: taken for the louder one's release (research log T84: raw pitch +0.0011 / +0.0024 on the dev /
 #: fresh sets, note F1 +0.0005 on both).
 LEVEL_FLOOR_PERCENTILE = 2.0
+#: A note is noise (hiss, dither, rumble), and dropped, when in most of its log-CQT frames no bin
+#: stands NOISE_PEAK_DB over the mean of the NOISE_PEAK_BINS bins around it (the median over the
+#: note's frames of each frame's highest peak): the notes of the check sets reach 20 dB or more
+#: (10-14 dB for a few soft notes under 20 dB of white noise and a room), the segments the detector
+#: cut from white, pink or brown noise 8-11.4 dB. White noise at any level had made 14-24 notes in
+#: 5 s; dither, which the absolute silence level had kept out, made 25 once quiet recordings were
+#: raised for analysis (research log T118).
+NOISE_PEAK_DB = 12.0
+NOISE_PEAK_BINS = 13
 #: A note that fades out under the silence threshold (a struck or plucked note decaying, a soft note
 #: 40 dB under the loudest one) is heard to end (:attr:`Segments.note_offs`) only where its level
 #: falls FADE_OUT_DB lower still, or to NOISE_MARGIN_DB over the level's floor: a mallet held 1.7 s
@@ -314,6 +324,24 @@ class Segments:
     note_offs: np.ndarray
     after_release: np.ndarray
     starts: np.ndarray
+
+
+def _pitched(features: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Whether each note [onsets[i], offsets[i]) (frames) of a log-CQT [n_bins, frames] (natural log)
+    has a spectral peak in most of its frames (see :data:`NOISE_PEAK_DB`); an empty one counts as
+    pitched.
+
+    Examples
+    --------
+    >>> frames = np.zeros((48, 100))
+    >>> frames[[10, 34], 50:] = 3.0  # two partials, 24 dB over the mean of the bins around them, from frame 50
+    >>> _pitched(frames, np.array([0, 50, 99]), np.array([50, 100, 99])).tolist()
+    [False, True, True]
+    """
+    db = features * (20.0 / np.log(10.0))
+    peaks = (db - uniform_filter1d(db, size=NOISE_PEAK_BINS, axis=0, mode="nearest")).max(axis=0)
+    return np.array([b <= a or float(np.median(peaks[a:b])) >= NOISE_PEAK_DB for a, b in zip(onsets, offsets)],
+                    bool)
 
 
 def _without_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
@@ -1233,8 +1261,11 @@ def segment_notes(
     attack_flux[unstruck] = 0.0
     restruck = np.isin(onsets, np.fromiter(restrikes, dtype=int, count=len(restrikes)))
     attack_db[restruck] = np.maximum(attack_db[restruck], MIN_ARTICULATION_DB)  # articulated: never joined
-    return Segments(onsets, np.asarray(off, dtype=int), np.asarray(peak, dtype=float), attack_db, attack_flux,
-                    np.asarray(note_off, dtype=int),
-                    np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release))),
-                    _after_previous(np.array([heard_at.get(b, b) for b in onsets.tolist()], dtype=int), onsets))
+    offsets = np.asarray(off, dtype=int)
+    starts = _after_previous(np.array([heard_at.get(b, b) for b in onsets.tolist()], dtype=int), onsets)
+    keep = _pitched(features, onsets, offsets)  # noise that the level and flux took for notes
+    return Segments(onsets[keep], offsets[keep], np.asarray(peak, dtype=float)[keep], attack_db[keep],
+                    attack_flux[keep], np.asarray(note_off, dtype=int)[keep],
+                    np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release)))[keep],
+                    starts[keep])
 
