@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -47,8 +48,6 @@ class Tuning(click.ParamType):
                 return "auto"
             try:
                 if text.endswith("hz"):
-                    import math
-
                     hertz = float(text[:-2])
                     if hertz <= 0:
                         raise ValueError

@@ -56,7 +56,7 @@ from .frontend import log_cqt
 from .intervals import note_transpositions, steady_frames
 from .notes import OCTAVE_ATTACK_SECONDS, EncodedNotes, join_unarticulated
 from .timbre import DEFAULT_CHECKPOINT, TimbreModel
-from .tuning import MIN_TUNING_CENTS, estimate_tuning, tuned_frontend
+from .tuning import tuned_frontend, tuning_correction
 
 __all__ = [
     "SWAP_METHODS",
@@ -320,8 +320,7 @@ def _encode_in_tune(tm: TimbreModel, mono: np.ndarray) -> tuple[EncodedNotes, np
     a quiet recording raised first (:func:`v3music.audio.for_analysis`)."""
     fe = tm.notes.frontend
     mono, _ = for_analysis(mono)
-    cents = estimate_tuning(mono, sr=fe.sample_rate)
-    cents = cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
+    cents = tuning_correction(mono, sr=fe.sample_rate)
     features = log_cqt(mono, tuned_frontend(fe, cents))
     return tm.notes.encode(mono, features=features), features, cents
 

@@ -39,7 +39,7 @@ from .notes import (
     join_vibrato_swings,
 )
 from .segment import DEFAULT_ONSET_SENSITIVITY
-from .tuning import MIN_TUNING_CENTS, estimate_tuning, tuned_frontend
+from .tuning import tuned_frontend, tuning_correction
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -343,8 +343,7 @@ class Transcriber:
         """Cents by which to move the CQT's bins for ``mono`` (see ``tuning``); 0.0: none."""
         if not isinstance(self.tuning, str):
             return float(self.tuning)
-        cents = estimate_tuning(mono, sr=self.sample_rate)
-        return cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
+        return tuning_correction(mono, sr=self.sample_rate)
 
     def _window_notes(self, mono: np.ndarray, start: int, stop: int,
                       features: np.ndarray | None = None, *, cents: float = 0.0) -> list[tuple[int, int, int, float]]:

@@ -21,7 +21,7 @@ from v3.errors import InputError
 
 from .frontend import FrontEndConfig
 
-__all__ = ["MIN_TUNING_CENTS", "TUNING_STEP_CENTS", "estimate_tuning", "tuned_frontend"]
+__all__ = ["MIN_TUNING_CENTS", "TUNING_STEP_CENTS", "estimate_tuning", "tuned_frontend", "tuning_correction"]
 
 #: An estimated offset smaller than this (cents) is not corrected: on renders tuned to A440 the
 #: estimate itself errs by up to 8 cents (12 under a 30-cent vibrato), research log T111.
@@ -88,6 +88,21 @@ def estimate_tuning(y: np.ndarray, *, sr: float) -> float:
     weights = magnitudes[loud]
     mean = np.sum(weights * np.exp(2j * np.pi * semitones)) / np.sum(weights)
     return float(100.0 * np.angle(mean) / (2.0 * np.pi))
+
+
+def tuning_correction(y: np.ndarray, *, sr: float) -> float:
+    """Cents by which to move the CQT's bins for ``y`` [samples]: :func:`estimate_tuning`, or 0.0 when
+    that lies within :data:`MIN_TUNING_CENTS` of A440.
+
+    Examples
+    --------
+    >>> t = np.arange(16000) / 16000
+    >>> tone = lambda cents: np.sin(2 * np.pi * 440.0 * 2 ** (cents / 1200) * t)
+    >>> tuning_correction(tone(6.0), sr=16000), abs(tuning_correction(tone(30.0), sr=16000) - 30) < 2
+    (0.0, True)
+    """
+    cents = estimate_tuning(y, sr=sr)
+    return cents if abs(cents) >= MIN_TUNING_CENTS else 0.0
 
 
 def tuned_frontend(config: FrontEndConfig, cents: float) -> FrontEndConfig:
