@@ -8,6 +8,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 import pytest
+import scipy.signal
 import soundfile as sf
 from audio_helpers import mains_hum
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ from v3music.notes import EncodedNotes
 from v3music.swap import (
     FILTER_SHARE,
     _bins_to_stft,
+    _fit_piece,
     _note_curves,
     blend_magnitudes,
     note_transpositions,
@@ -279,6 +281,35 @@ def test_sample_swap_plays_a_held_note_once(tm: TimbreModel) -> None:
     assert len(tm.encode(flute, SR)[1]) > 1  # the detector's cut, which this test is about
     out = timbre_swap(flute, violin, SR, model=tm, method="sample")
     assert [n.pitch for n in Transcriber().transcribe(out, SR).notes] == [65]
+
+
+def test_a_short_held_note_is_looped_not_slowed() -> None:
+    # b's note: 0.5 s of A4 with a 6 Hz vibrato, then a 0.1 s release, fills 2 s. A 4x phase-vocoder
+    # stretch slows the vibrato to 1.4 Hz and its level wanders over 6 dB; the loop keeps the level and
+    # roughly the rate (each joint moves the vibrato's phase: 5.0 Hz measured)
+    sr = 16000
+    t = np.arange(int(0.6 * sr)) / sr
+    phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 6 * t))) / sr
+    note = (0.5 * np.sin(phase) * np.clip((0.6 - t) / 0.1, 0, 1)).astype(np.float32)
+    out = _fit_piece(note, 2 * sr, 0.0, sr_b=sr, sr_out=sr, fade=480, held=0.5 / 0.6)
+    assert len(out) == 2 * sr
+    held = out[int(0.2 * sr) : int(1.6 * sr)]
+    frequency = np.diff(np.unwrap(np.angle(scipy.signal.hilbert(held)))) * sr / (2 * np.pi)
+    wobble = np.abs(np.fft.rfft(np.convolve(frequency - 440.0, np.ones(160) / 160, mode="valid")))
+    rates = np.fft.rfftfreq(len(frequency) - 159, 1 / sr)
+    in_range = (rates > 0.5) & (rates < 20.0)
+    assert 4.0 < rates[in_range][np.argmax(wobble[in_range])] < 8.0
+    levels = [_rms_db(out, start, seconds=0.2) for start in np.arange(0.1, 1.6, 0.2)]
+    assert max(levels) - min(levels) < 1.0
+
+
+def test_a_short_decaying_note_keeps_decaying_when_looped() -> None:
+    sr = 16000
+    t = np.arange(int(0.5 * sr)) / sr
+    note = (np.sin(2 * np.pi * 440 * t) * 10 ** (-30 * t / 20)).astype(np.float32)  # falls 30 dB/s
+    out = _fit_piece(note, int(1.5 * sr), 0.0, sr_b=sr, sr_out=sr, fade=480, held=0.9)
+    fall = _rms_db(out, 0.2, seconds=0.1) - _rms_db(out, 1.2, seconds=0.1)
+    assert fall == pytest.approx(30.0, abs=3.0)
 
 
 def test_swap_refuses_silent_b_and_unknown_method(tm: TimbreModel, flute_and_violin) -> None:

@@ -13,11 +13,12 @@ the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
 the note of ``b`` that needs the least transposition, time stretching and
-change of loudness (:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
+change of loudness and whose start rings least with the note before it (:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
 within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
 for notes without a name, the shift that best aligns their log-CQT spectra,
-:func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration and
-places it at the note's onset with ``a``'s relative dynamics (each note's
+:func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration (a note
+too short is lengthened by looping its sustain, as a sampler does,
+:func:`_loop_sustain`) and places it at the note's onset with ``a``'s relative dynamics (each note's
 peak level relative to its recording's mean note power, in dB, so that
 ``a``'s notes keep their differences around ``b``'s level,
 :func:`_mean_level`). Notes are the transcriber's: parts of a held note that
@@ -75,6 +76,14 @@ RELEASE_SECONDS = 0.25  # a note's change of timbre fades out over this time aft
 MAX_TRANSPOSITION = 12  # "sample": the largest shift (semitones) between a note of a and the note of b it plays
 STRETCH_COST = 1.0  # "sample": stretching a note of b to twice its length costs as much as one semitone of shift
 LEVEL_COST = 1.0  # "sample": and so do 10 dB between the relative levels of a's note and b's
+RINGING_DB = 20.0  # "sample": a note of b should rise this far over what still rings when it starts ...
+RINGING_COST = 1.0  # ... and each 10 dB it falls short costs as much as one semitone (research log S82)
+LOOP_ATTACK_SECONDS = 0.08  # "sample": a looped note keeps at least its first 80 ms (or a third of it) as played
+LOOP_CROSSFADE_SECONDS = 0.01  # "sample": crossfade at each joint of a loop
+MIN_LOOP_SECONDS = 0.06  # "sample": a shorter sustain is stretched (phase vocoder) instead of looped
+LOOP_SEARCH_SECONDS = 0.02  # "sample": a loop's end is sought this far back from the note-off ...
+LOOP_MATCH_SECONDS = 0.02  # ... where this much of the waveform best matches the loop's start
+MAX_LOOP_DECAY = 60.0  # "sample": the steepest level fall (dB/s) a loop continues
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 FILTER_SHARE = 0.1  # "sample": share of the log magnitude taken from the "filter" result (research log S68)
 BLOCK_SECONDS = 60.0  # "filter" and the blend change the STFT in blocks this long (memory)
@@ -200,17 +209,126 @@ def _mean_level(peak_db: np.ndarray) -> float:
     return float(10.0 * np.log10(np.mean(10.0 ** (np.asarray(peak_db, dtype=np.float64) / 10.0))))
 
 
+def _rise_over_ringing(signal: np.ndarray, starts: np.ndarray, ends: np.ndarray, sr: int) -> np.ndarray:
+    """How far each note rises over the sound still ringing when it starts, in dB.
+
+    The power of the loudest 32 ms window (16 ms steps) of
+    ``signal[starts[i]:ends[i]]`` over the mean power of the 35 ms that end
+    5 ms before ``starts[i]``: a note after a rest rises far, a soft note
+    played into a loud note's release hardly at all (its piece would play
+    that release too).
+
+    Parameters
+    ----------
+    signal : ndarray[samples]
+        The recording, at ``sr`` Hz.
+    starts, ends : ndarray[N] (int)
+        Each note's span, in samples.
+
+    Returns
+    -------
+    ndarray[N] (dB)
+
+    Examples
+    --------
+    >>> t = np.arange(16000) / 16000
+    >>> tone = np.sin(2 * np.pi * 440 * t)
+    >>> y = np.concatenate([np.zeros(8000), tone, 0.1 * tone]) + 1e-4
+    >>> np.round(_rise_over_ringing(y, np.array([8000, 24000]), np.array([24000, 40000]), 16000)).tolist()
+    [77.0, -20.0]
+    """
+    power = np.concatenate([[0.0], np.cumsum(np.asarray(signal, dtype=np.float64) ** 2)])
+    window, before, gap = round(0.032 * sr), round(0.035 * sr), round(0.005 * sr)
+
+    def mean_power(lo: np.ndarray | int, hi: np.ndarray | int) -> np.ndarray:
+        lo, hi = np.clip(lo, 0, len(signal)), np.clip(hi, 0, len(signal))
+        return (power[hi] - power[lo]) / np.maximum(np.asarray(hi) - np.asarray(lo), 1)
+
+    rises = []
+    for start, end in zip(starts, ends):
+        firsts = np.arange(start, max(start + 1, end - window + 1), max(1, window // 2))
+        loudest = mean_power(firsts, np.minimum(firsts + window, end)).max()
+        ringing = mean_power(start - gap - before, start - gap) if start - gap > 0 else 0.0
+        rises.append(10.0 * np.log10((loudest + 1e-12) / (ringing + 1e-12)))
+    return np.array(rises, dtype=np.float64)
+
+
+def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -> np.ndarray | None:
+    """``piece`` lengthened to at least ``need`` samples by repeating its sustain, as a sampler loops a held note.
+
+    The loop runs from ``start`` to about ``end`` (samples; the loop's end is
+    moved by up to :data:`LOOP_SEARCH_SECONDS` back to where
+    :data:`LOOP_MATCH_SECONDS` of the waveform best match those at ``start``,
+    by normalised correlation), each joint crossfaded over
+    :data:`LOOP_CROSSFADE_SECONDS`; what follows the loop (the release) comes
+    after the repeats. The note's level trend over the loop (a least-squares
+    line through 20 ms frame levels, dB/s, between -:data:`MAX_LOOP_DECAY`
+    and 0) is taken out of the loop and continued over the whole lengthened
+    note, so that a note that decays keeps decaying and a held note stays
+    level. Returns ndarray[>= need] (float32), or None when the sustain is
+    shorter than :data:`MIN_LOOP_SECONDS`.
+
+    Examples
+    --------
+    >>> sr = 16000
+    >>> t = np.arange(sr // 2) / sr
+    >>> note = (np.sin(2 * np.pi * 440 * t) * 10 ** (-20 * t / 20)).astype(np.float32)  # falls 20 dB/s
+    >>> longer = _loop_sustain(note, 2 * sr, 1280, len(note) - 320, sr)
+    >>> len(longer) >= 2 * sr
+    True
+    >>> rms = lambda x: 20 * np.log10(np.sqrt(np.mean(x ** 2)))
+    >>> later, earlier = longer[int(1.5 * sr) : int(1.6 * sr)], longer[int(0.5 * sr) : int(0.6 * sr)]
+    >>> round(float(rms(later) - rms(earlier)))  # one second later: still falling at 20 dB/s
+    -20
+    """
+    fade = max(1, round(LOOP_CROSSFADE_SECONDS * sr))
+    match = round(LOOP_MATCH_SECONDS * sr)
+    if end - start < max(4 * fade, round(MIN_LOOP_SECONDS * sr)) or end > len(piece) - match:
+        return None
+    head = piece[start : start + match].astype(np.float64)
+    lo = max(start + match, end - round(LOOP_SEARCH_SECONDS * sr))
+    candidates = np.lib.stride_tricks.sliding_window_view(piece[lo : end + match].astype(np.float64), match)
+    fit = candidates @ head / (np.linalg.norm(candidates, axis=1) * np.linalg.norm(head) + 1e-12)
+    end = lo + int(np.argmax(fit))
+    loop = piece[start:end].astype(np.float32)
+    frame = round(0.02 * sr)
+    levels = 10.0 * np.log10(np.mean(loop[: len(loop) // frame * frame].reshape(-1, frame) ** 2, axis=1) + 1e-20)
+    slope = 0.0
+    if len(levels) >= 3:
+        slope = float(np.clip(np.polyfit((np.arange(len(levels)) + 0.5) * frame / sr, levels, 1)[0],
+                              -MAX_LOOP_DECAY, 0.0))
+
+    def level(seconds: np.ndarray) -> np.ndarray:  # the trend's gain after this many seconds
+        return (10.0 ** (slope * seconds / 20.0)).astype(np.float32)
+
+    loop *= level(-np.arange(len(loop)) / sr)
+    release = piece[end:] * level(-np.array((end - start) / sr))
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    fade_out, fade_in = np.ones(len(loop), np.float32), np.ones(len(loop), np.float32)
+    fade_out[-fade:], fade_in[:fade] = ramp[::-1], ramp
+    step = len(loop) - fade  # each repeat starts as the one before fades out
+    repeats = max(1, -(-(need - start - len(release)) // step))
+    held = np.zeros(repeats * step + len(release), np.float32)
+    for k in range(repeats):
+        held[k * step : k * step + len(loop)] += loop * fade_out * (fade_in if k else 1.0)
+    held[repeats * step :] += release * np.pad(ramp, (0, len(release) - fade), constant_values=1.0)  # then the release
+    return np.concatenate([piece[:start].astype(np.float32), held * level(np.arange(len(held)) / sr)])
+
+
 def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, levels_b: np.ndarray,
-                  levels_a: np.ndarray, *, stretch_cost: float = STRETCH_COST,
-                  level_cost: float = LEVEL_COST) -> np.ndarray:
+                  levels_a: np.ndarray, rise_b: np.ndarray | None = None, *, stretch_cost: float = STRETCH_COST,
+                  level_cost: float = LEVEL_COST, ringing_cost: float = RINGING_COST) -> np.ndarray:
     """For each note of ``a``, the index of the note of ``b`` that plays it.
 
     The cost of a pairing is the transposition it needs (semitones, absolute)
     plus ``stretch_cost`` per doubling of length that time stretching would
     add (``b``'s note shorter than the span it must fill) plus ``level_cost``
     per 10 dB between the two notes' relative levels (a note played softer
-    or harder also sounds darker or brighter), minus a bonus of up to half a
-    semitone for ``b``'s longer notes; the cheapest wins.
+    or harder also sounds darker or brighter), plus ``ringing_cost`` per 10 dB
+    that ``b``'s note rises less than :data:`RINGING_DB` over what rings when it
+    starts (a soft note right after a loud one holds that note's release),
+    minus a bonus of up to half a semitone for ``b``'s longer notes; the
+    cheapest wins.
 
     Parameters
     ----------
@@ -222,6 +340,9 @@ def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndar
         Length each note of ``a`` must fill.
     levels_b, levels_a : ndarray[Nb], ndarray[Na]
         Each note's level relative to its recording's (dB, :func:`_mean_level`).
+    rise_b : ndarray[Nb], optional
+        How far each note of ``b`` rises over the sound before it (dB,
+        :func:`_rise_over_ringing`); by default every note is clean.
 
     Returns
     -------
@@ -235,12 +356,16 @@ def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndar
     [1]
     >>> _choose_notes(shifts, np.array([300, 400]), np.array([400]), *same).tolist()
     [0]
+    >>> _choose_notes(shifts, np.array([300, 400]), np.array([400]), *same, np.array([0.0, 30.0])).tolist()
+    [1]
     """
     lengths = np.asarray(lengths_b, dtype=np.float64)
     needs = np.asarray(needs_a, dtype=np.float64)
     stretch = np.maximum(0.0, np.log2(needs[:, None] / np.maximum(lengths[None], 1.0)))
     loudness = np.abs(np.asarray(levels_a)[:, None] - np.asarray(levels_b)[None]) / 10.0
-    cost = (np.abs(semitones) + stretch_cost * stretch + level_cost * loudness
+    rise = np.full(len(lengths), RINGING_DB) if rise_b is None else np.asarray(rise_b, dtype=np.float64)
+    ringing = np.maximum(0.0, RINGING_DB - rise)[None] / 10.0
+    cost = (np.abs(semitones) + stretch_cost * stretch + level_cost * loudness + ringing_cost * ringing
             - 0.5 * lengths[None] / (lengths.max() + 1.0))
     return np.argmin(cost, axis=1)
 
@@ -273,29 +398,36 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     semitones = np.where(named, by_name, semitones)
     level_a = notes_a.peak_db - _mean_level(notes_a.peak_db)
     level_b = notes_b.peak_db - _mean_level(notes_b.peak_db)
-    choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a, level_b, level_a)
+    spans_b = np.round(np.stack([starts_b, ends_b]) * sr_b / model_sr).astype(np.int64)  # [2, Nb] at sr_b
+    rise_b = _rise_over_ringing(b, spans_b[0], spans_b[1], sr_b)
+    choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a, level_b, level_a, rise_b)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
         start = round(starts_a[i] * sr_out / model_sr)
         need = min(round(ends_a[i] * sr_out / model_sr), len(out)) - start
-        lo, hi = (round(v * sr_b / model_sr) for v in (starts_b[j], ends_b[j]))
+        lo, hi = spans_b[:, j]
+        held = min(1.0, (notes_b.note_offs[j] - starts_b[j]) / max(1, ends_b[j] - starts_b[j]))
         piece = _fit_piece(b[lo:hi], need, float(semitones[i, j]), sr_b=sr_b, sr_out=sr_out, fade=fade,
-                           detune=detune)
+                           detune=detune, held=held)
         out[start : start + len(piece)] += 10.0 ** ((level_a[i] - level_b[j]) / 20.0) * piece
     return out
 
 
 def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_out: int, fade: int,
-               detune: float = 0.0) -> np.ndarray:
+               detune: float = 0.0, held: float = 0.0) -> np.ndarray:
     """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` + ``detune`` and fitted to ``need``
     samples at ``sr_out``.
 
     Resampled (which also moves it by ``detune`` semitones, the difference of
     two tunings, as a sampler transposes: no phase vocoder for a fraction of a
-    semitone), transposed by ``semitones`` (phase vocoder), stretched if
-    shorter (its power kept), cut or zero-padded to ``need``, and faded out
-    over its last ``fade`` samples. Returns ndarray[max(need, 0)] (float32).
+    semitone), transposed by ``semitones`` (phase vocoder), lengthened if
+    shorter, cut or zero-padded to ``need``, and faded out over its last
+    ``fade`` samples. ``held`` is the share of the piece before its note-off:
+    the sustain between the attack and the note-off is looped
+    (:func:`_loop_sustain`), or where it is too short to loop, the piece is
+    stretched by the phase vocoder (its power kept). Returns
+    ndarray[max(need, 0)] (float32).
     """
     if need <= 0 or len(piece) == 0:
         return np.zeros(max(need, 0), np.float32)
@@ -305,10 +437,16 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     if semitones != 0 and len(piece) > 2048:
         piece = librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=semitones)
     if len(piece) < need and len(piece) > 2048:
-        power = float(np.mean(piece**2))
-        piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
-        # the phase vocoder loses about 1 dB on harmonic tones; a stretch should keep the level
-        piece *= np.sqrt(power / max(float(np.mean(piece**2)), 1e-20))
+        note_off = int(held * len(piece))
+        looped = _loop_sustain(piece, need, min(round(LOOP_ATTACK_SECONDS * sr_out), note_off // 3),
+                               note_off - round(0.02 * sr_out), sr_out)
+        if looped is not None:
+            piece = looped
+        else:
+            power = float(np.mean(piece**2))
+            piece = librosa.effects.time_stretch(piece, rate=len(piece) / need)
+            # the phase vocoder loses about 1 dB on harmonic tones; a stretch should keep the level
+            piece *= np.sqrt(power / max(float(np.mean(piece**2)), 1e-20))
     piece = np.pad(piece[:need], (0, max(0, need - len(piece))))
     piece[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(piece)), dtype=np.float32)
     return piece
