@@ -304,7 +304,8 @@ def test_a_short_held_note_is_looped_not_slowed() -> None:
 
 
 def test_a_transposed_note_keeps_its_level() -> None:
-    # the phase vocoder alone loses 0.84 dB on this tone moved a semitone up
+    # a sampler's transposition (resampling) keeps the level; librosa's phase-vocoder pitch shift
+    # lost 0.84 dB on this tone moved a semitone up (research log S83)
     t = np.arange(SR) / SR
     tone = sum(0.3 / h * np.sin(2 * np.pi * 330 * h * t + h) for h in range(1, 8)).astype(np.float32)
     for semitones in (1.0, 2.0, -1.0):

@@ -286,7 +286,7 @@ def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -
     if end - start < max(4 * fade, round(MIN_LOOP_SECONDS * sr)) or end > len(piece) - match:
         return None
     head = piece[start : start + match].astype(np.float64)
-    lo = max(start + match, end - round(LOOP_SEARCH_SECONDS * sr))
+    lo = min(end, max(start + match, end - round(LOOP_SEARCH_SECONDS * sr)))
     candidates = np.lib.stride_tricks.sliding_window_view(piece[lo : end + match].astype(np.float64), match)
     fit = candidates @ head / (np.linalg.norm(candidates, axis=1) * np.linalg.norm(head) + 1e-12)
     end = lo + int(np.argmax(fit))
@@ -419,11 +419,10 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` + ``detune`` and fitted to ``need``
     samples at ``sr_out``.
 
-    Resampled (which also moves it by ``detune`` semitones, the difference of
-    two tunings, as a sampler transposes: no phase vocoder for a fraction of a
-    semitone), transposed by ``semitones`` (phase vocoder, its power kept), lengthened if
-    shorter, cut or zero-padded to ``need``, and faded out over its last
-    ``fade`` samples. ``held`` is the share of the piece before its note-off:
+    Resampled, which moves it by ``semitones`` + ``detune`` (``detune``: the
+    difference of two tunings) as a sampler transposes, pitch and length
+    together; then lengthened if shorter, cut or zero-padded to ``need``, and
+    faded out over its last ``fade`` samples. ``held`` is the share of the piece before its note-off:
     the sustain between the attack and the note-off is looped
     (:func:`_loop_sustain`), or where it is too short to loop, the piece is
     stretched by the phase vocoder (its power kept, :func:`_same_power`). Returns
@@ -432,10 +431,8 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     if need <= 0 or len(piece) == 0:
         return np.zeros(max(need, 0), np.float32)
     piece = piece.astype(np.float32)
-    if sr_b != sr_out or detune:
-        piece = soxr.resample(piece, sr_b * 2.0 ** (detune / 12.0), sr_out)
-    if semitones != 0 and len(piece) > 2048:
-        piece = _same_power(librosa.effects.pitch_shift(piece, sr=sr_out, n_steps=semitones), piece)
+    if sr_b != sr_out or detune or semitones:  # a sampler's transposition: pitch and length move together
+        piece = soxr.resample(piece, sr_b * 2.0 ** ((semitones + detune) / 12.0), sr_out)
     if len(piece) < need and len(piece) > 2048:
         note_off = int(held * len(piece))
         looped = _loop_sustain(piece, need, min(round(LOOP_ATTACK_SECONDS * sr_out), note_off // 3),
@@ -451,8 +448,7 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
 
 def _same_power(changed: np.ndarray, original: np.ndarray) -> np.ndarray:
     """``changed`` scaled to the mean power of ``original``: the phase vocoder loses about 1 dB on
-    harmonic tones where it lengthens (a stretch, or a transposition up: 0.9-1.2 dB on TimGM6mb
-    notes a semitone up), and neither should change a note's level."""
+    harmonic tones where it lengthens, and a stretch should not change a note's level."""
     return changed * np.float32(np.sqrt(np.mean(original**2) / max(float(np.mean(changed**2)), 1e-20)))
 
 
