@@ -136,9 +136,10 @@ def timbre_swap_command(a: Path, b: Path, out: Path | None, out_sr: int | None, 
     """Play the notes of A with the instrument of B; write a WAV.
 
     The notes of A and B are found by the model. By default (--method sample)
-    each note of A is played by the note of B nearest in pitch, transposed by
-    the interval that aligns their spectra and fitted to the note's length; A's
-    timing, pitches and relative dynamics are kept. --method filter instead
+    each note of A is played by a note of B (near in pitch and loudness, clear
+    of the note before it), transposed as a sampler does and fitted to the
+    note's length (a short note's sustain is looped); A's timing, pitches and
+    relative dynamics are kept. --method filter instead
     decodes each note of A with B's timbre (the length-weighted mean style of B's notes) and
     lets the change reshape A's own spectrum. Both inputs: any format soundfile reads, any rate, mono or
     stereo, up to 30 minutes. The result is mono 16-bit WAV, scaled down if it

@@ -13,11 +13,14 @@ the spectral envelope becomes ``b``'s.
 
 ``"sample"`` (the default) plays ``b``'s own notes instead: for each note of ``a`` it takes
 the note of ``b`` that needs the least transposition, time stretching and
-change of loudness and whose start rings least with the note before it (:func:`_choose_notes`; the interval is the difference of the two notes' names, each named
-within its own recording by a vote of codebook atoms, :func:`v3music.intervals.consensus_pitches`;
-for notes without a name, the shift that best aligns their log-CQT spectra,
-:func:`v3music.intervals.note_transpositions`), transposes it by that many semitones, fits it to the note's duration (a note
-too short is lengthened by looping its sustain, as a sampler does,
+change of loudness and whose start rings least with the note before it
+(:func:`_choose_notes`; the interval is the difference of the two notes'
+names, each named within its own recording by a vote of codebook atoms,
+:func:`v3music.intervals.consensus_pitches`; for notes without a name, the
+shift that best aligns their log-CQT spectra,
+:func:`v3music.intervals.note_transpositions`), transposes it by that many
+semitones as a sampler does (by resampling), fits it to the note's duration
+(a note too short is lengthened by looping its sustain,
 :func:`_loop_sustain`) and places it at the note's onset with ``a``'s relative dynamics (each note's
 peak level relative to its recording's mean note power, in dB, so that
 ``a``'s notes keep their differences around ``b``'s level,
