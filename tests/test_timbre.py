@@ -22,6 +22,7 @@ from v3music.notes import EncodedNotes
 from v3music.swap import (
     FILTER_SHARE,
     _bins_to_stft,
+    _decay_rate,
     _fit_piece,
     _note_curves,
     blend_magnitudes,
@@ -301,6 +302,29 @@ def test_a_short_held_note_is_looped_not_slowed() -> None:
     assert 4.0 < rates[in_range][np.argmax(wobble[in_range])] < 8.0
     levels = [_rms_db(out, start, seconds=0.2) for start in np.arange(0.1, 1.6, 0.2)]
     assert max(levels) - min(levels) < 1.0
+
+
+def test_a_loop_continues_the_instrument_decay_not_a_short_note_own() -> None:
+    # a 0.3 s staccato note already falling 60 dB/s, from an instrument whose held notes stay level
+    t = np.arange(int(0.3 * SR)) / SR
+    note = (np.sin(2 * np.pi * 440 * t) * 10 ** (-60 * t / 20)).astype(np.float32)
+    held = _fit_piece(note, int(1.5 * SR), 0.0, sr_b=SR, sr_out=SR, fade=480, held=0.9, decay=0.0)
+    assert abs(_rms_db(held, 0.3, seconds=0.1) - _rms_db(held, 1.2, seconds=0.1)) < 2.0
+    own = _fit_piece(note, int(1.5 * SR), 0.0, sr_b=SR, sr_out=SR, fade=480, held=0.9)
+    assert _rms_db(own, 0.3, seconds=0.1) - _rms_db(own, 1.2, seconds=0.1) > 40.0
+
+
+def test_decay_rate_is_the_median_over_long_notes() -> None:
+    # notes of 1 s falling 10, 20 and 30 dB/s, and a 0.3 s one falling 60 dB/s (too short to count)
+    parts, starts, offs = [], [], []
+    for seconds, fall in ((1.0, 10), (1.0, 20), (1.0, 30), (0.3, 60)):
+        t = np.arange(int(seconds * SR)) / SR
+        starts.append(sum(map(len, parts)))
+        parts.append(np.sin(2 * np.pi * 440 * t) * 10 ** (-fall * t / 20))
+        offs.append(sum(map(len, parts)))
+    rate = _decay_rate(np.concatenate(parts), np.array(starts), np.array(offs), SR)
+    assert rate == pytest.approx(-20.0, abs=1.0)
+    assert _decay_rate(parts[3], np.array([0]), np.array([len(parts[3])]), SR) is None
 
 
 def test_a_transposed_note_keeps_its_level() -> None:

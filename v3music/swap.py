@@ -87,6 +87,7 @@ MIN_LOOP_SECONDS = 0.06  # "sample": a shorter sustain is stretched (phase vocod
 LOOP_SEARCH_SECONDS = 0.02  # "sample": a loop's end is sought this far back from the note-off ...
 LOOP_MATCH_SECONDS = 0.02  # ... where this much of the waveform best matches the loop's start
 MAX_LOOP_DECAY = 60.0  # "sample": the steepest level fall (dB/s) a loop continues
+DECAY_NOTE_SECONDS = 0.4  # "sample": b's notes held at least this long (after the attack) give its decay rate
 SAMPLE_FADE_SECONDS = 0.03  # "sample": fade-out at the end of each placed note
 FILTER_SHARE = 0.1  # "sample": share of the log magnitude taken from the "filter" result (research log S68)
 BLOCK_SECONDS = 60.0  # "filter" and the blend change the STFT in blocks this long (memory)
@@ -256,7 +257,41 @@ def _rise_over_ringing(signal: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return np.array(rises, dtype=np.float64)
 
 
-def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -> np.ndarray | None:
+def _level_trend(signal: np.ndarray, sr: int) -> float:
+    """Slope of a least-squares line through the 20 ms frame levels of ``signal`` [samples at ``sr``],
+    in dB/s, between -:data:`MAX_LOOP_DECAY` and 0 (0 for under 60 ms).
+
+    Examples
+    --------
+    >>> t = np.arange(8000) / 8000
+    >>> round(_level_trend(np.sin(2 * np.pi * 440 * t) * 10 ** (-12 * t / 20), 8000), 1)
+    -12.0
+    """
+    frame = round(0.02 * sr)
+    if len(signal) < 3 * frame:
+        return 0.0
+    power = np.mean(np.asarray(signal, dtype=np.float64)[: len(signal) // frame * frame].reshape(-1, frame) ** 2,
+                    axis=1)
+    slope = np.polyfit((np.arange(len(power)) + 0.5) * frame / sr, 10.0 * np.log10(power + 1e-20), 1)[0]
+    return float(np.clip(slope, -MAX_LOOP_DECAY, 0.0))
+
+
+def _decay_rate(signal: np.ndarray, starts: np.ndarray, note_offs: np.ndarray, sr: int) -> float | None:
+    """How fast an instrument's held notes fall, in dB/s: the median :func:`_level_trend` of the notes
+    of ``signal`` [samples at ``sr``] held at least :data:`DECAY_NOTE_SECONDS` after their first
+    :data:`LOOP_ATTACK_SECONDS` (``starts``, ``note_offs``: samples); None when no note is that long.
+
+    A short note's own trend is often its release already (a staccato trumpet note fell 60 dB/s),
+    so a loop continues the instrument's rate instead.
+    """
+    attack, tail = round(LOOP_ATTACK_SECONDS * sr), round(0.02 * sr)
+    trends = [_level_trend(signal[start + attack : off - tail], sr) for start, off in zip(starts, note_offs)
+              if off - tail - start - attack >= DECAY_NOTE_SECONDS * sr]
+    return float(np.median(trends)) if trends else None
+
+
+def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int,
+                  trend: float | None = None) -> np.ndarray | None:
     """``piece`` lengthened to at least ``need`` samples by repeating its sustain, as a sampler loops a held note.
 
     The loop runs from ``start`` to about ``end`` (samples; the loop's end is
@@ -264,12 +299,12 @@ def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -
     :data:`LOOP_MATCH_SECONDS` of the waveform best match those at ``start``,
     by normalised correlation), each joint crossfaded over
     :data:`LOOP_CROSSFADE_SECONDS`; what follows the loop (the release) comes
-    after the repeats. The note's level trend over the loop (a least-squares
-    line through 20 ms frame levels, dB/s, between -:data:`MAX_LOOP_DECAY`
-    and 0) is taken out of the loop and continued over the whole lengthened
-    note, so that a note that decays keeps decaying and a held note stays
-    level. Returns ndarray[>= need] (float32), or None when the sustain is
-    shorter than :data:`MIN_LOOP_SECONDS`.
+    after the repeats. The note's level trend over the loop (dB/s,
+    :func:`_level_trend`) is taken out of the loop, and ``trend`` (default:
+    that same trend) is continued over the whole lengthened note, so that a
+    note that decays keeps decaying and a held note stays level. Returns
+    ndarray[>= need] (float32), or None when the sustain is shorter than
+    :data:`MIN_LOOP_SECONDS`.
 
     Examples
     --------
@@ -294,18 +329,13 @@ def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -
     fit = candidates @ head / (np.linalg.norm(candidates, axis=1) * np.linalg.norm(head) + 1e-12)
     end = lo + int(np.argmax(fit))
     loop = piece[start:end].astype(np.float32)
-    frame = round(0.02 * sr)
-    levels = 10.0 * np.log10(np.mean(loop[: len(loop) // frame * frame].reshape(-1, frame) ** 2, axis=1) + 1e-20)
-    slope = 0.0
-    if len(levels) >= 3:
-        slope = float(np.clip(np.polyfit((np.arange(len(levels)) + 0.5) * frame / sr, levels, 1)[0],
-                              -MAX_LOOP_DECAY, 0.0))
+    own = _level_trend(loop, sr)
 
-    def level(seconds: np.ndarray) -> np.ndarray:  # the trend's gain after this many seconds
+    def level(seconds: np.ndarray, slope: float) -> np.ndarray:  # a trend's gain after this many seconds
         return (10.0 ** (slope * seconds / 20.0)).astype(np.float32)
 
-    loop *= level(-np.arange(len(loop)) / sr)
-    release = piece[end:] * level(-np.array((end - start) / sr))
+    loop *= level(-np.arange(len(loop)) / sr, own)
+    release = piece[end:] * level(-np.array((end - start) / sr), own)
     ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
     fade_out, fade_in = np.ones(len(loop), np.float32), np.ones(len(loop), np.float32)
     fade_out[-fade:], fade_in[:fade] = ramp[::-1], ramp
@@ -315,7 +345,8 @@ def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int) -
     for k in range(repeats):
         held[k * step : k * step + len(loop)] += loop * fade_out * (fade_in if k else 1.0)
     held[repeats * step :] += release * np.pad(ramp, (0, len(release) - fade), constant_values=1.0)  # then the release
-    return np.concatenate([piece[:start].astype(np.float32), held * level(np.arange(len(held)) / sr)])
+    continued = own if trend is None else trend
+    return np.concatenate([piece[:start].astype(np.float32), held * level(np.arange(len(held)) / sr, continued)])
 
 
 def _choose_notes(semitones: np.ndarray, lengths_b: np.ndarray, needs_a: np.ndarray, levels_b: np.ndarray,
@@ -404,6 +435,7 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
     spans_b = np.round(np.stack([starts_b, ends_b]) * sr_b / model_sr).astype(np.int64)  # [2, Nb] at sr_b
     rise_b = _rise_over_ringing(b, spans_b[0], spans_b[1], sr_b)
     choice = _choose_notes(semitones, ends_b - starts_b, ends_a - starts_a, level_b, level_a, rise_b)
+    decay = _decay_rate(b, spans_b[0], np.round(notes_b.note_offs * sr_b / model_sr).astype(np.int64), sr_b)
     out = np.zeros(round(n_a * sr_out / model_sr) + 1, np.float32)
     fade = max(1, int(SAMPLE_FADE_SECONDS * sr_out))
     for i, j in enumerate(choice):
@@ -412,13 +444,13 @@ def _sample_swap(notes_a: EncodedNotes, n_a: int, notes_b: EncodedNotes, b: np.n
         lo, hi = spans_b[:, j]
         held = min(1.0, (notes_b.note_offs[j] - starts_b[j]) / max(1, ends_b[j] - starts_b[j]))
         piece = _fit_piece(b[lo:hi], need, float(semitones[i, j]), sr_b=sr_b, sr_out=sr_out, fade=fade,
-                           detune=detune, held=held)
+                           detune=detune, held=held, decay=decay)
         out[start : start + len(piece)] += 10.0 ** ((level_a[i] - level_b[j]) / 20.0) * piece
     return out
 
 
 def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_out: int, fade: int,
-               detune: float = 0.0, held: float = 0.0) -> np.ndarray:
+               detune: float = 0.0, held: float = 0.0, decay: float | None = None) -> np.ndarray:
     """A note of ``b`` [samples at ``sr_b``] moved by ``semitones`` + ``detune`` and fitted to ``need``
     samples at ``sr_out``.
 
@@ -427,7 +459,8 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     together; then lengthened if shorter, cut or zero-padded to ``need``, and
     faded out over its last ``fade`` samples. ``held`` is the share of the piece before its note-off:
     the sustain between the attack and the note-off is looped
-    (:func:`_loop_sustain`), or where it is too short to loop, the piece is
+    (:func:`_loop_sustain`, continuing ``decay`` dB/s, :func:`_decay_rate`,
+    or by default the piece's own trend), or where it is too short to loop, the piece is
     stretched by the phase vocoder (its power kept, :func:`_same_power`). Returns
     ndarray[max(need, 0)] (float32).
     """
@@ -439,7 +472,7 @@ def _fit_piece(piece: np.ndarray, need: int, semitones: float, *, sr_b: int, sr_
     if len(piece) < need and len(piece) > 2048:
         note_off = int(held * len(piece))
         looped = _loop_sustain(piece, need, min(round(LOOP_ATTACK_SECONDS * sr_out), note_off // 3),
-                               note_off - round(0.02 * sr_out), sr_out)
+                               note_off - round(0.02 * sr_out), sr_out, decay)
         if looped is not None:
             piece = looped
         else:
