@@ -320,7 +320,7 @@ def _loop_sustain(piece: np.ndarray, need: int, start: int, end: int, sr: int,
     -20
     """
     fade = max(1, round(LOOP_CROSSFADE_SECONDS * sr))
-    match = round(LOOP_MATCH_SECONDS * sr)
+    match = max(fade, round(LOOP_MATCH_SECONDS * sr))  # what follows the loop must cover a crossfade
     if end - start < max(4 * fade, round(MIN_LOOP_SECONDS * sr)) or end > len(piece) - match:
         return None
     head = piece[start : start + match].astype(np.float64)
