@@ -6,7 +6,7 @@ Run from the repository root::
 
 1. **Triples.** ``--n-triples`` (a, b, target): a = melody X on program P,
    b = melody Y on program Q, target = melody X on program Q, all rendered
-   with midirenderer and TimGM6mb at 16 kHz. X and Y are random melodies
+   with midirenderer and TimGM6mb (or ``--soundfont``) at 16 kHz. X and Y are random melodies
    (free rhythm, rests, repeated notes) in ``--low``..``--high``. P and Q are
    distinct programs drawn from ``--programs``: by default 6 of the model's
    training programs and 6 programs it never heard.
@@ -58,9 +58,9 @@ UNSEEN_PROGRAMS: tuple[int, ...] = (0, 4, 11, 40, 42, 73)
 MELODY_SECONDS = 8.0
 
 
-def render(notes: list[tuple[float, float, int, int]], program: int) -> np.ndarray:
-    """Mono float32 audio at :data:`SR` of ``notes`` played by GM ``program``."""
-    return render_midi(melody_midi(notes, program), sr=SR)
+def render(notes: list[tuple[float, float, int, int]], program: int, soundfont: Path | None = None) -> np.ndarray:
+    """Mono float32 audio at :data:`SR` of ``notes`` played by GM ``program`` (of ``soundfont``, default TimGM6mb)."""
+    return render_midi(melody_midi(notes, program), soundfont=soundfont, sr=SR)
 
 
 def log_mel(y: np.ndarray) -> np.ndarray:
@@ -97,7 +97,8 @@ def note_f1(notes: list[tuple[float, float, int, int]], y: np.ndarray, transcrib
     return float(f1)
 
 
-def train_classifier(programs: Sequence[int], rng: np.random.Generator, *, low: int, high: int, per_program: int = 6):
+def train_classifier(programs: Sequence[int], rng: np.random.Generator, *, low: int, high: int, per_program: int = 6,
+                     soundfont: Path | None = None):
     """MFCC-statistics + logistic-regression instrument classifier on fresh renders."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -106,7 +107,8 @@ def train_classifier(programs: Sequence[int], rng: np.random.Generator, *, low: 
     feats, labels = [], []
     for p in programs:
         for _ in range(per_program):
-            feats.append(mfcc_features(render(random_melody(rng, low=low, high=high, seconds=MELODY_SECONDS), p)))
+            melody = random_melody(rng, low=low, high=high, seconds=MELODY_SECONDS)
+            feats.append(mfcc_features(render(melody, p, soundfont)))
             labels.append(p)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
     clf.fit(np.array(feats), np.array(labels))
@@ -114,12 +116,14 @@ def train_classifier(programs: Sequence[int], rng: np.random.Generator, *, low: 
 
 
 def embedding_knn(tm: TimbreModel, programs: Sequence[int], rng: np.random.Generator, *, low: int, high: int,
-                  per_program: int = 4) -> float:
-    """Leave-one-out 1-NN (cosine) instrument accuracy of timbre embeddings of fresh renders."""
+                  per_program: int = 4, soundfont: Path | None = None) -> float:
+    """Leave-one-out 1-NN (cosine) instrument accuracy of timbre embeddings of fresh renders (NaN for < 2 programs)."""
+    if len(programs) < 2:
+        return float("nan")
     embs, labels = [], []
     for p in programs:
         for _ in range(per_program):
-            y = render(random_melody(rng, low=low, high=high, seconds=MELODY_SECONDS), p)
+            y = render(random_melody(rng, low=low, high=high, seconds=MELODY_SECONDS), p, soundfont)
             embs.append(tm.embed(y, SR))
             labels.append(p)
     e = np.stack(embs)
@@ -166,6 +170,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--unseen", default=",".join(map(str, UNSEEN_PROGRAMS)),
                    help="comma-separated programs the model never heard")
     p.add_argument("--methods", default=",".join(SWAP_METHODS), help="swap methods to run (comma-separated)")
+    p.add_argument("--soundfont", type=Path, default=None,
+                   help="render every program with this .sf2 instead of TimGM6mb (e.g. bench.sf2 from "
+                        "bench/make_soundfont.py, with --seen '' --unseen 0,1,2,3)")
     p.add_argument("--out", type=Path, default=None, help="write all numbers as JSON here")
     return p.parse_args(argv)
 
@@ -180,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     tm = TimbreModel(args.checkpoint)
     transcriber = Transcriber(args.transcribe_checkpoint)
     t0 = time.perf_counter()
-    clf = train_classifier(programs, rng, low=args.low, high=args.high)
+    clf = train_classifier(programs, rng, low=args.low, high=args.high, soundfont=args.soundfont)
     print(f"classifier trained on {6 * len(programs)} renders in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
     rows: dict[str, list[dict[str, Any]]] = {r: [] for r in ["identity", "match-eq", *methods, "oracle"]}
@@ -190,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         p, q = (int(v) for v in rng.choice(programs, size=2, replace=False))
         x = random_melody(rng, low=args.low, high=args.high, seconds=MELODY_SECONDS)
         y = random_melody(rng, low=args.low, high=args.high, seconds=MELODY_SECONDS)
-        a, b, target = render(x, p), render(y, q), render(x, q)
+        a, b, target = (render(m, prog, args.soundfont) for m, prog in ((x, p), (y, q), (x, q)))
         audio_seconds += len(a) / SR
         results = {"identity": a, "match-eq": match_eq(a, b, tm), "oracle": target}
         for m in methods:
@@ -220,8 +227,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         }
         if name in swap_seconds:
             summary[name]["speed_x_realtime"] = audio_seconds / swap_seconds[name]
-    knn = {"seen": embedding_knn(tm, seen, rng, low=args.low, high=args.high),
-           "unseen": embedding_knn(tm, unseen, rng, low=args.low, high=args.high)}
+    knn = {"seen": embedding_knn(tm, seen, rng, low=args.low, high=args.high, soundfont=args.soundfont),
+           "unseen": embedding_knn(tm, unseen, rng, low=args.low, high=args.high, soundfont=args.soundfont)}
 
     cols = ["log_mel_l1_db", "gap_closed", "gap_closed_unseen_q", "note_f1", "classified_q", "classified_p",
             "speed_x_realtime"]
