@@ -14,9 +14,17 @@ BENCH_TRANSCRIBE = Path(__file__).resolve().parents[1] / "bench" / "transcribe.p
 
 def bench_transcribe() -> ModuleType:
     """``bench/transcribe.py`` as a module (loaded once)."""
-    name = "v3_bench_transcribe"
+    return _bench_module("v3_bench_transcribe", BENCH_TRANSCRIBE)
+
+
+def bench_swap() -> ModuleType:
+    """``bench/swap.py`` as a module (loaded once)."""
+    return _bench_module("v3_bench_swap", BENCH_TRANSCRIBE.with_name("swap.py"))
+
+
+def _bench_module(name: str, path: Path) -> ModuleType:
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BENCH_TRANSCRIBE)
+        spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses look their module up here
