@@ -288,16 +288,15 @@ def test_a_short_held_note_is_looped_not_slowed() -> None:
     # b's note: 0.5 s of A4 with a 6 Hz vibrato, then a 0.1 s release, fills 2 s. A 4x phase-vocoder
     # stretch slows the vibrato to 1.4 Hz and its level wanders over 6 dB; the loop keeps the level and
     # roughly the rate (each joint moves the vibrato's phase: 5.0 Hz measured)
-    sr = 16000
-    t = np.arange(int(0.6 * sr)) / sr
-    phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 6 * t))) / sr
+    t = np.arange(int(0.6 * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(440.0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 6 * t))) / SR
     note = (0.5 * np.sin(phase) * np.clip((0.6 - t) / 0.1, 0, 1)).astype(np.float32)
-    out = _fit_piece(note, 2 * sr, 0.0, sr_b=sr, sr_out=sr, fade=480, held=0.5 / 0.6)
-    assert len(out) == 2 * sr
-    held = out[int(0.2 * sr) : int(1.6 * sr)]
-    frequency = np.diff(np.unwrap(np.angle(scipy.signal.hilbert(held)))) * sr / (2 * np.pi)
+    out = _fit_piece(note, 2 * SR, 0.0, sr_b=SR, sr_out=SR, fade=480, held=0.5 / 0.6)
+    assert len(out) == 2 * SR
+    held = out[int(0.2 * SR) : int(1.6 * SR)]
+    frequency = np.diff(np.unwrap(np.angle(scipy.signal.hilbert(held)))) * SR / (2 * np.pi)
     wobble = np.abs(np.fft.rfft(np.convolve(frequency - 440.0, np.ones(160) / 160, mode="valid")))
-    rates = np.fft.rfftfreq(len(frequency) - 159, 1 / sr)
+    rates = np.fft.rfftfreq(len(frequency) - 159, 1 / SR)
     in_range = (rates > 0.5) & (rates < 20.0)
     assert 4.0 < rates[in_range][np.argmax(wobble[in_range])] < 8.0
     levels = [_rms_db(out, start, seconds=0.2) for start in np.arange(0.1, 1.6, 0.2)]
