@@ -38,6 +38,7 @@ from .notes import (
     join_unarticulated,
     join_vibrato_swings,
 )
+from .partials import partial_rise_starts
 from .segment import DEFAULT_ONSET_SENSITIVITY
 from .tuning import tuned_frontend, tuning_correction
 
@@ -365,8 +366,12 @@ class Transcriber:
         found, pitches = join_vibrato_swings(found, pitches, gap=fe.hop_length,
                                              longest=round(VIBRATO_SWING_SECONDS * fe.sample_rate),
                                              bins_per_octave=fe.bins_per_octave)
+        named = pitches >= 0
+        found, pitches = found.select(named), pitches[named]
+        starts = partial_rise_starts(mono, found.starts, found.note_offs, pitches, sample_rate=fe.sample_rate,
+                                     cents=cents)
         return [(int(s), int(e), int(p), float(level))
-                for s, e, p, level in zip(found.starts, found.note_offs, pitches, found.peak_db) if p >= 0]
+                for s, e, p, level in zip(starts, found.note_offs, pitches, found.peak_db, strict=True)]
 
     def _collect(self, windows: Iterable[tuple[int, np.ndarray, int, int]], n_samples: int,
                  peak_amplitude: float, pooled: _PooledFeatures | None = None) -> Transcription:
