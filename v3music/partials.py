@@ -27,7 +27,7 @@ PARTIAL_MAX_HZ = 4000.0
 #: A bin within this many bins of a harmonic of the previous note is left out of the trace.
 SHARED_BINS = 1.5
 #: Only a note that begins at most FOLLOW_GAP_SECONDS after the previous note ends is tried.
-FOLLOW_GAP_SECONDS = 0.1
+FOLLOW_GAP_SECONDS = 0.3
 #: How far back from the found start the rise is looked for, and how far after it the peak.
 RISE_SEARCH_SECONDS = 0.25
 RISE_PEAK_SECONDS = 0.1
