@@ -8,8 +8,8 @@ saxophone C#2 after a loud F4: 105 ms). Once the new note has a name, its own
 partials tell when it began: the energy in the STFT bins of its harmonics
 that no harmonic of the previous note shares rises from the previous note's
 floor to the new note's peak. :func:`partial_rise_starts` moves a start back
-to where that energy came within :data:`START_BELOW_PEAK_DB` of its peak
-(research log T119).
+to where that energy came within :data:`START_BELOW_PEAK_DB` of its peak, or
+passed half its rise (research log T119).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def partial_trace(audio: np.ndarray, *, sample_rate: int, pitch: float, previous
     >>> t = np.arange(sr) / sr
     >>> y = np.where(t >= 0.5, np.sin(2 * np.pi * 440 * t), 0.0)
     >>> trace = partial_trace(y, sample_rate=sr, pitch=69, n_fft=1024, hop=64)
-    >>> bool(trace[:100].max() < trace[150:].min() - 40)  # frames 0-99 end 64 ms before the onset
+    >>> bool(trace[:100].max() < trace[150:].min() - 40)  # frames 0-99: windows that end by 0.43 s
     True
     """
     mine = partial_bins(pitch, sample_rate=sample_rate, n_fft=n_fft)
@@ -94,9 +94,12 @@ def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     (the previous note's harmonics left out) is read from
     :data:`RISE_SEARCH_SECONDS` before its start (never before the previous
     note's start) to :data:`RISE_PEAK_SECONDS` after it. Where the trace's
-    lowest point before its peak lies before the start and more than
-    :data:`START_BELOW_PEAK_DB` under the peak, the new start is the first
-    frame after the last one that far under the peak. A start never moves later.
+    lowest point before its peak lies before the start, but not on the span's
+    first frame (a rise that began before the span cannot be timed), and at
+    least :data:`START_BELOW_PEAK_DB` under the peak, the new start is the
+    first frame after the last one under the peak by the larger of
+    :data:`START_BELOW_PEAK_DB` and ``1 - START_RISE_FRACTION`` of the rise.
+    A start never moves later.
 
     Parameters
     ----------

@@ -354,6 +354,8 @@ class Transcriber:
         Unnamed atoms are dropped; a note that continues the previous one at the same
         pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it,
         as are the parts a vibrato's swings cut out (:func:`v3music.notes.join_vibrato_swings`).
+        A note that follows another at another pitch starts where its own partials rose, where
+        that is earlier than the level showed (:func:`v3music.partials.partial_rise_starts`).
         ``features`` is the log-CQT of ``mono`` with its bins moved by ``cents``
         (:func:`v3music.tuning.tuned_frontend`) if already computed."""
         if features is None:
