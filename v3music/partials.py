@@ -1,4 +1,4 @@
-"""Where a note's own partials began to rise: onsets that a previous note's release hides.
+"""Where a note's own partials began to rise: onsets that a previous note's release hides or blurs.
 
 The note detector (:mod:`v3music.segment`) finds onsets in the level and flux
 of the whole spectrum. When a soft note follows a loud one, the loud note's
@@ -9,7 +9,9 @@ partials tell when it began: the energy in the STFT bins of its harmonics
 that no harmonic of the previous note shares rises from the previous note's
 floor to the new note's peak. :func:`partial_rise_starts` moves a start back
 to where that energy came within :data:`START_BELOW_PEAK_DB` of its peak, or
-passed half its rise (research log T119).
+passed half its rise (research log T119). A legato start that the detector
+placed early, on the flux of the note before, moves later to that point in
+the same way (T121).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ PARTIAL_MAX_HZ = 4000.0
 SHARED_BINS = 1.5
 #: Only a note that begins at most FOLLOW_GAP_SECONDS after the previous note ends is tried.
 FOLLOW_GAP_SECONDS = 0.3
-#: How far back from the found start the rise is looked for, and how far after it the peak.
+#: How far back from the found start the rise is looked for, and how far after it the peak (so
+#: also the most a start can move later).
 RISE_SEARCH_SECONDS = 0.25
 RISE_PEAK_SECONDS = 0.1
 #: The start is the first frame, after the trace's lowest point, within START_BELOW_PEAK_DB of the
@@ -86,20 +89,20 @@ def partial_trace(audio: np.ndarray, *, sample_rate: int, pitch: float, previous
 
 def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray, pitches: np.ndarray, *,
                         sample_rate: int, cents: float = 0.0) -> np.ndarray:
-    """Note starts [N] (samples), each moved back to where the note's own partials rose, where that
-    is earlier.
+    """Note starts [N] (samples), each moved to where the note's own partials rose.
 
     A note k is tried when it follows note k - 1 within
     :data:`FOLLOW_GAP_SECONDS` at another pitch. Its :func:`partial_trace`
     (the previous note's harmonics left out) is read from
     :data:`RISE_SEARCH_SECONDS` before its start (never before the previous
-    note's start) to :data:`RISE_PEAK_SECONDS` after it. Where the trace's
-    lowest point before its peak lies before the start, but not on the span's
-    first frame (a rise that began before the span cannot be timed), and at
-    least :data:`START_BELOW_PEAK_DB` under the peak, the new start is the
-    first frame after the last one under the peak by the larger of
-    :data:`START_BELOW_PEAK_DB` and ``1 - START_RISE_FRACTION`` of the rise.
-    A start never moves later.
+    note's start) to :data:`RISE_PEAK_SECONDS` after it; the peak is the
+    trace's highest point from the start on. Where the trace's lowest point
+    before its peak is not the span's first frame (a rise that began before
+    the span cannot be timed) and lies at least :data:`START_BELOW_PEAK_DB`
+    under the peak, the new start is the first frame after the last one under
+    the peak by the larger of :data:`START_BELOW_PEAK_DB` and
+    ``1 - START_RISE_FRACTION`` of the rise: earlier than the found start
+    (T119) or later, by at most :data:`RISE_PEAK_SECONDS` (T121).
 
     Parameters
     ----------
@@ -153,7 +156,7 @@ def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         first = (start - lo) // hop  # the frame of the found start
         peak = first + int(np.argmax(trace[first:]))
         lowest = int(np.argmin(trace[: peak + 1]))
-        if not 0 < lowest < first:  # no rise before the start, or one that began before the span
+        if lowest == 0:  # the rise began before the span
             continue
         rise = trace[peak] - trace[lowest]
         if rise < START_BELOW_PEAK_DB:
@@ -162,5 +165,5 @@ def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         under = np.flatnonzero(trace[lowest : peak + 1] <= level)
         if under.size == 0:  # only where rounding puts the level a hair under the lowest point
             continue
-        starts[k] = min(start, lo + (lowest + int(under[-1]) + 1) * hop)
+        starts[k] = lo + (lowest + int(under[-1]) + 1) * hop
     return starts
