@@ -16,6 +16,7 @@ the same way (T121).
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
 
 __all__ = ["partial_bins", "partial_rise_starts", "partial_trace"]
@@ -50,8 +51,7 @@ def partial_bins(pitch: float, *, sample_rate: int, n_fft: int, harmonics: int =
     >>> partial_bins(69.0, sample_rate=16000, n_fft=1024, harmonics=3)  # A4: 440, 880, 1320 Hz
     array([28.16, 56.32, 84.48])
     """
-    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
-    hz = f0 * np.arange(1, harmonics + 1)
+    hz = float(librosa.midi_to_hz(pitch)) * np.arange(1, harmonics + 1)
     hz = hz[hz < min(max_hz, sample_rate / 2.0)]
     return hz * n_fft / sample_rate
 
@@ -81,10 +81,9 @@ def partial_trace(audio: np.ndarray, *, sample_rate: int, pitch: float, previous
     if mine.size == 0:
         return np.zeros(0)
     bins = np.unique(np.round(mine).astype(np.int64))
-    padded = np.pad(np.asarray(audio, dtype=np.float64), n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
-    spectrum = np.fft.rfft(frames * np.hanning(n_fft), axis=1)[:, bins]
-    return 10.0 * np.log10((np.abs(spectrum) ** 2).sum(axis=1) + 1e-12)
+    spectrum = librosa.stft(np.asarray(audio, dtype=np.float32), n_fft=n_fft, hop_length=hop, center=True,
+                            pad_mode="constant")[bins]
+    return 10.0 * np.log10((np.abs(spectrum) ** 2).sum(axis=0) + 1e-12)
 
 
 def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray, pitches: np.ndarray, *,
@@ -135,6 +134,7 @@ def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     back = int(RISE_SEARCH_SECONDS * sample_rate)
     ahead = int(RISE_PEAK_SECONDS * sample_rate)
     tuning = cents / 100.0
+    context = (n_fft // 2 + hop - 1) // hop  # frames before the span read only to centre its first windows
     for k in range(1, len(starts)):
         start = int(starts[k])
         if pitches[k] == pitches[k - 1] or start - int(ends[k - 1]) > FOLLOW_GAP_SECONDS * sample_rate:
@@ -144,7 +144,6 @@ def partial_rise_starts(audio: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         if start - lo < 2 * hop or hi - start < hop:
             continue
         # frames centred on lo, lo + hop, ...: the window's own audio on both sides, zeros beyond the file
-        context = (n_fft // 2 + hop - 1) // hop
         first_sample = lo - context * hop
         segment = audio[max(first_sample, 0) : hi + n_fft // 2]
         segment = np.pad(segment, (max(-first_sample, 0), 0))
