@@ -66,6 +66,13 @@ RISE_BEFORE_FRAMES = 3
 RISE_SHARE = 0.1
 RISE_SHARE_UNARTICULATED = 0.2
 RISE_GAP_FRAMES = 2
+#: A rise after a release named like the note before it is that note's release swelling, and is
+#: dropped, unless it begins at least REPLAY_GAP_SECONDS after the note before was heard to end and
+#: peaks within REPLAY_DB of that note's peak: then it is the note played again, and it stays
+#: (research log T123: 3 of the 277 such rises on the 43 check sets, all real repeats; within 6 dB,
+#: 5 real and 6 swells).
+REPLAY_GAP_SECONDS = 0.02
+REPLAY_DB = 4.0
 
 
 def octave_below(fragments: np.ndarray, names: np.ndarray, *, fmin_midi: float, bins_per_semitone: int,
@@ -161,8 +168,9 @@ class EncodedNotes:
 
 
 def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, attack: int = 0,
-                       min_db: float = MIN_ARTICULATION_DB,
-                       min_flux: float = MIN_ATTACK_FLUX) -> tuple[EncodedNotes, np.ndarray]:
+                       min_db: float = MIN_ARTICULATION_DB, min_flux: float = MIN_ATTACK_FLUX,
+                       replay_gap: int | None = None,
+                       replay_db: float = REPLAY_DB) -> tuple[EncodedNotes, np.ndarray]:
     """Join each note that continues the one before it unarticulated.
 
     A note is joined to the previous one when both have the same name (>= 0),
@@ -177,7 +185,10 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
     again after a release, or in the tail after a note-off
     (:attr:`EncodedNotes.after_release`), and has the same name as the note
     before it is dropped instead: it was that note's release or tail, and
-    the note before it keeps its own end. A note at most ``attack`` samples
+    the note before it keeps its own end; but with ``replay_gap``, one that begins at
+    least ``replay_gap`` samples after the note before it is heard to end
+    (:attr:`EncodedNotes.note_offs`) and peaks at most ``replay_db`` under it is
+    that note played again, and stays as a note of its own. A note at most ``attack`` samples
     long, followed within ``gap`` by a note named an octave from it whose
     level changes less than ``min_db`` where it starts (whatever its flux),
     is that note's attack: the two are joined under the second one's name.
@@ -195,6 +206,12 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
         Level change that makes a new note.
     min_flux : float
         Relative onset flux that makes a new note.
+    replay_gap : int or None
+        Smallest gap, in samples, after the note before was heard to end, for a
+        rise after a release named like it to be that note played again (None:
+        never; such rises are always dropped).
+    replay_db : float
+        How far under the note before such a rise may peak, in dB.
 
     Returns
     -------
@@ -219,6 +236,16 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
     >>> [join_unarticulated(notes, np.array([60, 62, n]), gap=0)[1].tolist() for n in (62, 65)]
     [[60, 62], [60, 62, 65]]
 
+    Unless it begins a while after that note is heard to end (sample 180) and is nearly as loud:
+    the note played again, which stays even though its level hardly changed where it began:
+
+    >>> kept = join_unarticulated(notes, np.array([60, 62, 62]), gap=0, replay_gap=20, replay_db=4.0)
+    >>> kept[0].onsets.tolist(), kept[1].tolist()
+    ([0, 100, 200], [60, 62, 62])
+    >>> notes.peak_db[2] = -5.0  # 6 dB under the note before: its release swelling
+    >>> join_unarticulated(notes, np.array([60, 62, 62]), gap=0, replay_gap=20, replay_db=4.0)[1].tolist()
+    [60, 62]
+
     A short first note an octave off, with the second one unarticulated, is the second one's attack:
 
     >>> notes.after_release[2] = False
@@ -232,6 +259,10 @@ def join_unarticulated(notes: EncodedNotes, names: np.ndarray, *, gap: int, atta
         if keep:
             last = keep[-1]
             if notes.after_release[i] and names[i] >= 0 and names[i] == names[last]:
+                if not (replay_gap is not None and notes.onsets[i] - note_offs[last] >= replay_gap
+                        and notes.peak_db[i] >= peak[last] - replay_db):
+                    continue  # the release of the note before
+                keep.append(i)  # the note played again: articulated, so never joined
                 continue
             if (names[i] >= 0 and names[i] == names[last] and notes.onsets[i] - offsets[last] <= gap
                     and notes.attack_db[i] < min_db and notes.attack_flux[i] < min_flux):

@@ -33,6 +33,7 @@ from .intervals import DEFAULT_PITCH_CONTEXT
 from .notes import (
     DEFAULT_PITCH_RANGE,
     OCTAVE_ATTACK_SECONDS,
+    REPLAY_GAP_SECONDS,
     VIBRATO_SWING_SECONDS,
     NoteEncoder,
     join_unarticulated,
@@ -352,7 +353,8 @@ class Transcriber:
         samples of ``mono`` (the offset is where the note is heard to end,
         :attr:`v3music.notes.EncodedNotes.note_offs`), MIDI pitch, peak level in dB.
         Unnamed atoms are dropped; a note that continues the previous one at the same
-        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it,
+        pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it
+        (a rise after its release is dropped, unless it is the note played again),
         as are the parts a vibrato's swings cut out (:func:`v3music.notes.join_vibrato_swings`).
         A note that follows another at another pitch starts where its own partials rose, where
         that is earlier than the level showed (:func:`v3music.partials.partial_rise_starts`).
@@ -364,7 +366,8 @@ class Transcriber:
         pitches = self.notes.name_notes(found, context=self.pitch_context, features=features)
         fe = self.notes.frontend
         found, pitches = join_unarticulated(found, pitches, gap=fe.hop_length,
-                                            attack=round(OCTAVE_ATTACK_SECONDS * fe.sample_rate))
+                                            attack=round(OCTAVE_ATTACK_SECONDS * fe.sample_rate),
+                                            replay_gap=round(REPLAY_GAP_SECONDS * fe.sample_rate))
         found, pitches = join_vibrato_swings(found, pitches, gap=fe.hop_length,
                                              longest=round(VIBRATO_SWING_SECONDS * fe.sample_rate),
                                              bins_per_octave=fe.bins_per_octave)
