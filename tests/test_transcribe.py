@@ -815,6 +815,38 @@ def test_a_vibrato_cut_is_joined_and_a_soft_restrike_is_not(flux: float, joined:
     assert len(kept) == (1 if joined else 2)
 
 
+@pytest.mark.parametrize("onset, peak_db, kept", [(120, -1.0, True), (119, -1.0, False), (120, -4.5, False)])
+def test_a_rise_after_a_release_stays_only_when_it_is_the_note_played_again(onset: int, peak_db: float,
+                                                                            kept: bool) -> None:
+    # research log T123: a rise after a release named like the note before is its release swelling
+    # (dropped) unless it begins >= replay_gap after that note is heard to end (sample 100) and
+    # peaks within replay_db of it; the note played again is articulated, so it is not joined either
+    from v3music.notes import EncodedNotes, join_unarticulated
+
+    notes = EncodedNotes(onsets=np.array([0, onset]), offsets=np.array([onset, 300]),
+                         peak_db=np.array([0.0, peak_db]), attack_db=np.array([30.0, 1.0]),
+                         attack_flux=np.array([9.0, 0.5]), note_offs=np.array([100, 280]),
+                         after_release=np.array([False, True]), fragments=np.zeros((2, 2, 1)),
+                         codes=np.zeros(2, np.int64), quantized=np.zeros((2, 1)), style=np.zeros((2, 1)),
+                         starts=np.array([0, onset]))
+    joined, names = join_unarticulated(notes, np.array([64, 64]), gap=0, replay_gap=20, replay_db=4.0)
+    assert names.tolist() == ([64, 64] if kept else [64])
+    assert joined.note_offs.tolist() == ([100, 280] if kept else [100])  # a dropped swell leaves the end alone
+    assert len(join_unarticulated(notes, np.array([64, 64]), gap=0)[0]) == 1  # no replay_gap: always dropped
+
+
+def test_an_oboe_note_played_again_after_its_release_is_found(transcriber: Transcriber) -> None:
+    # research log T123: the bench's training-instrument set (seed 1), melody 9, an oboe playing
+    # B4 three times (4.501, 4.700 and 4.925 s); the second rose 37 ms after the first was heard to
+    # end, within 4 dB of its peak, and was dropped as its release until T123
+    bench = bench_transcribe()
+    melody = bench.make_dev_set(10, seed=1, low=60, high=71, programs=(1, 6, 22, 68, 70, 57))[9]
+    assert melody.program == 68
+    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 4.4 < n.onset < 5.0]
+    assert [n.pitch for n in found][:2] == [71, 71]
+    assert abs(found[1].onset - 4.700) <= 0.05
+
+
 def test_loading_the_transcriber_leaves_scikit_learn_unimported() -> None:
     # the one-hour bench runs close to 1 GB peak (bench/long_audio.py); scikit-learn (~22 MiB)
     # is only needed for evaluation metrics, so transcription must not pull it in
