@@ -837,8 +837,8 @@ def test_a_rise_after_a_release_stays_only_when_it_is_the_note_played_again(onse
 
 def test_an_oboe_note_played_again_after_its_release_is_found(transcriber: Transcriber) -> None:
     # research log T123: the bench's training-instrument set (seed 1), melody 9, an oboe playing
-    # B4 three times (4.501, 4.700 and 4.925 s); the second rose 37 ms after the first was heard to
-    # end, within 4 dB of its peak, and was dropped as its release until T123
+    # B4 three times (4.501, 4.700 and 4.925 s); the second rose 80 ms after the first was heard to
+    # end, 1.1 dB under its peak, and was dropped as its release until T123
     bench = bench_transcribe()
     melody = bench.make_dev_set(10, seed=1, low=60, high=71, programs=(1, 6, 22, 68, 70, 57))[9]
     assert melody.program == 68
