@@ -5,31 +5,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-from audio_helpers import bench_swap
+from audio_helpers import bench_swap, periodic_zone
 
-from v3music.soundfont import Instrument, Zone, write_soundfont
-
-SR = 16000
-
-
-def _zone(harmonics: tuple[int, ...], *, loop: bool) -> Zone:
-    """A4 of the given harmonics, exactly periodic, looped after the attack or played once with a decay."""
-    period = round(SR / 440.0)
-    t = np.arange(int(0.8 * SR)) / SR
-    y = sum(np.sin(2 * np.pi * k * SR / period * t) / k for k in harmonics) * np.minimum(t / 0.02, 1.0)
-    if not loop:
-        y = y * np.exp(-4.0 * t)
-    start = period * math.ceil(0.03 * SR / period)
-    end = len(t) - (len(t) - start) % period
-    cents = round(1200.0 * math.log2(440.0 * period / SR))
-    return Zone(0.5 * y / np.abs(y).max(), SR, 69, (0, 127), loop=(start, end) if loop else None,
-                pitch_correction=cents)
+from v3music.soundfont import Instrument, write_soundfont
 
 
 def test_swap_bench_on_a_user_soundfont(tmp_path: Path) -> None:
-    font = write_soundfont(tmp_path / "two.sf2", [Instrument("reed", 0, [_zone((1, 3, 5, 7), loop=True)]),
-                                                 Instrument("pluck", 1, [_zone(tuple(range(1, 9)), loop=False)])])
+    reed = periodic_zone(69, (0, 127), seconds=0.8)  # A4, odd harmonics, looped after the attack
+    pluck = periodic_zone(69, (0, 127), harmonics=tuple(range(1, 9)), seconds=0.8, loop=False, decay=4.0)
+    font = write_soundfont(tmp_path / "two.sf2", [Instrument("reed", 0, [reed]), Instrument("pluck", 1, [pluck])])
     report = bench_swap().main(["--soundfont", str(font), "--seen", "", "--unseen", "0,1", "--n-triples", "2",
                                 "--methods", "sample", "--out", str(tmp_path / "swap.json")])
     rows = report["summary"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 import pytest
+from audio_helpers import periodic_zone
 
 from v3.errors import ConfigError, InputError
 from v3music.soundfont import Instrument, Zone, soundfont_presets, write_soundfont
@@ -16,19 +17,6 @@ from v3music.synth import instrument_names, make_insnotes, read_manifest, render
 from v3music.transcribe import Transcriber
 
 SR = 16000
-
-
-def _reed_zone(key: int, keys: tuple[int, int], *, loop: bool = True, seconds: float = 0.6) -> Zone:
-    """Odd harmonics, exactly periodic (a whole number of samples per period), so a loop is seamless."""
-    period = round(SR / (440.0 * 2.0 ** ((key - 69) / 12.0)))
-    f0 = SR / period
-    t = np.arange(int(seconds * SR)) / SR
-    y = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in (1, 3, 5, 7)) * np.minimum(t / 0.02, 1.0)
-    y = 0.5 * y / np.abs(y).max()
-    start = period * math.ceil(0.03 * SR / period)  # after the attack
-    end = len(t) - (len(t) - start) % period
-    cents = round(1200.0 * math.log2(440.0 * 2.0 ** ((key - 69) / 12.0) / f0))
-    return Zone(y, SR, key, keys, loop=(start, end) if loop else None, pitch_correction=cents)
 
 
 def _notes(program: int, rows: list[tuple[float, float, int]]) -> pretty_midi.PrettyMIDI:
@@ -47,8 +35,8 @@ def _peak_hz(y: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def font(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Program 5: looped reed zones rooted at A3 (keys 0-62) and A4 (63-127); program 9: A4, not looped."""
-    zones = [_reed_zone(57, (0, 62)), _reed_zone(69, (63, 127))]
-    once = [_reed_zone(69, (0, 127), loop=False)]
+    zones = [periodic_zone(57, (0, 62)), periodic_zone(69, (63, 127))]
+    once = [periodic_zone(69, (0, 127), loop=False)]
     return write_soundfont(tmp_path_factory.mktemp("sf") / "reed.sf2",
                            [Instrument("reed", 5, zones, release=0.3), Instrument("once", 9, once)])
 
@@ -73,7 +61,7 @@ def test_a_looped_sample_holds_a_long_note_and_a_one_shot_ends(font: Path) -> No
 
 @pytest.mark.parametrize(("instruments", "message"), [
     ([], "no instruments"),
-    ([Instrument("a", 1, [_reed_zone(60, (0, 127))]), Instrument("b", 1, [_reed_zone(60, (0, 127))])], "distinct"),
+    ([Instrument("a", 1, [periodic_zone(60, (0, 127))]), Instrument("b", 1, [periodic_zone(60, (0, 127))])], "distinct"),
     ([Instrument("a", 1, [])], "no zones"),
     ([Instrument("a", 1, [Zone(np.zeros(100), SR, 60, (70, 60))])], "out of range"),
     ([Instrument("a", 1, [Zone(np.zeros(100), SR, 60, (0, 127), loop=(50, 200))])], "loop"),
