@@ -847,6 +847,18 @@ def test_an_oboe_note_played_again_after_its_release_is_found(transcriber: Trans
     assert abs(found[1].onset - 4.700) <= 0.05
 
 
+def test_a_soft_note_slurred_after_a_flute_swell_starts_where_it_does(transcriber: Transcriber) -> None:
+    # research log T127: the bench's seed-8 melody 7, a flute slurring D4 (to 1.958 s) into F4
+    # (1.991 s). A tremolo swell of the D4 at 1.888 s started a segment, and the F4, 14 dB under
+    # the swell, was judged with the D4's release: before T127 the F4 was found at 1.888 s
+    bench = bench_transcribe()
+    melody = bench.make_dev_set(8, seed=8)[7]
+    assert melody.program == 73
+    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 0.7 < n.onset < 2.5]
+    assert [n.pitch for n in found] == [62, 65]
+    assert abs(found[1].onset - 1.991) <= 0.05
+
+
 def test_loading_the_transcriber_leaves_scikit_learn_unimported() -> None:
     # the one-hour bench runs close to 1 GB peak (bench/long_audio.py); scikit-learn (~22 MiB)
     # is only needed for evaluation metrics, so transcription must not pull it in

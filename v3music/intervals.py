@@ -19,7 +19,10 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_PITCH_CONTEXT",
+    "STEADY_HEAD_FRAMES",
+    "STEADY_PATIENCE_FRAMES",
     "consensus_pitches",
+    "frame_moves",
     "neighbour_transpositions",
     "note_transpositions",
     "profile_shift",
@@ -33,6 +36,10 @@ DEFAULT_PITCH_CONTEXT = 16
 MIN_VOTE_CORRELATION = 0.5
 #: Weight of a note's own atom name in the vote; a neighbour weighs its correlation (at most 1).
 SELF_VOTE_WEIGHT = 1.0
+#: :func:`steady_frames`: frames whose mean is a note's reference spectrum, and frames in a row
+#: that must have moved from it.
+STEADY_HEAD_FRAMES = 6
+STEADY_PATIENCE_FRAMES = 3
 
 
 def _profiles(fragments: np.ndarray) -> np.ndarray:
@@ -145,13 +152,52 @@ def note_transpositions(fragments_a: np.ndarray, fragments_b: np.ndarray, *, bin
     return lag / step, best
 
 
-def steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, patience: int = 3,
+def frame_moves(cqt: np.ndarray, *, bins_per_semitone: float, head: int = STEADY_HEAD_FRAMES,
+                max_semitones: int = 12) -> np.ndarray:
+    """Whole semitones by which each frame of a note has moved from its first frames.
+
+    The mean of the first ``head`` frames is the reference; each later
+    frame's profile (mean removed) is shifted along the log-frequency axis
+    by whole semitones, and the shift that correlates best is its move.
+
+    Parameters
+    ----------
+    cqt : ndarray[n_bins, frames]
+        Log-CQT of the note, more than ``head`` frames.
+    bins_per_semitone : float
+        CQT resolution.
+    head : int
+        Frames of the reference.
+    max_semitones : int
+        Largest move looked for, up or down.
+
+    Returns
+    -------
+    ndarray[frames - head] (int)
+        Semitones of frame ``head + k`` from the reference (positive: up).
+
+    Examples
+    --------
+    >>> profile = np.zeros(96); profile[[10, 34, 48, 58]] = [1.0, 0.6, 0.4, 0.3]
+    >>> cqt = np.stack([profile] * 8 + [np.roll(profile, 8)] * 2, axis=1)  # 2 frames a major third up
+    >>> frame_moves(cqt, bins_per_semitone=2).tolist()
+    [0, 0, 4, 4]
+    """
+    reference = _profiles(cqt[None, :, :head])
+    frames = _profiles(np.moveaxis(cqt[:, head:], 1, 0)[:, :, None])  # [F, n_bins]
+    step, shifts = _shifts(bins_per_semitone, max_semitones)
+    lag, _ = _best_shifts(frames, reference, shifts)
+    return lag // step
+
+
+def steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = STEADY_HEAD_FRAMES,
+                  patience: int = STEADY_PATIENCE_FRAMES,
                   max_semitones: int = 12) -> int:
     """Frames of a note before its spectrum moves by a semitone or more.
 
     The mean of the first ``head`` frames is the reference; the note is steady
     up to the first run of ``patience`` frames each transposed from it by a
-    whole semitone or more (:func:`note_transpositions`): a second note that
+    whole semitone or more (:func:`frame_moves`): a second note that
     came with no onset, as in legato.
 
     Parameters
@@ -181,11 +227,7 @@ def steady_frames(cqt: np.ndarray, *, bins_per_semitone: float, head: int = 6, p
     """
     if cqt.shape[1] <= head + patience:
         return cqt.shape[1]
-    reference = _profiles(cqt[None, :, :head])
-    frames = _profiles(np.moveaxis(cqt[:, head:], 1, 0)[:, :, None])  # [F, n_bins]
-    step, shifts = _shifts(bins_per_semitone, max_semitones)
-    lag, _ = _best_shifts(frames, reference, shifts)
-    moved = np.abs(lag) >= step
+    moved = frame_moves(cqt, bins_per_semitone=bins_per_semitone, head=head, max_semitones=max_semitones) != 0
     runs = np.convolve(moved, np.ones(patience), mode="valid") >= patience
     return head + int(np.argmax(runs)) if runs.any() else cqt.shape[1]
 

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from .frontend import FrontEndConfig, without_steady_tones
-from .intervals import steady_frames
+from .intervals import STEADY_HEAD_FRAMES, STEADY_PATIENCE_FRAMES, frame_moves, steady_frames
 
 __all__ = ["ABSOLUTE_SILENCE_DB", "DEFAULT_ONSET_SENSITIVITY", "Segments", "articulation_db", "onset_features",
            "relative_flux", "segment_notes"]
@@ -115,6 +115,15 @@ NOTE_OFF_ENDING_DB = 9.0
 #: on seed 1; melody model 0.725 -> 0.749. 13 dB (T86) split brass scoops and overlaps: not kept.
 PITCH_MOVE_LEVEL_DB = 10.0
 MIN_SPLIT_FRAMES = 4
+#: A soft note slurred after a short, louder one lies under that 10 dB: where the loud frames hold
+#: no move, the quieter stretch after them is judged too. A move into it counts if, for
+#: QUIET_MOVE_SECONDS from the move on, the level stays above the noise floor and within
+#: :data:`TAIL_FLAT_DB` (a held note, not a decay) and at least QUIET_MOVE_AGREEMENT of those frames
+#: moved by the same interval (a plucked note's decaying partials flicker between intervals).
+#: Research log T127: a flute's tremolo swell started a segment 100 ms before a note 14 dB softer,
+#: whose onset then went to the swell.
+QUIET_MOVE_SECONDS = 0.2
+QUIET_MOVE_AGREEMENT = 0.75
 #: ... and the split goes back to the strongest short-window flux of the SPLIT_REFINE_SECONDS
 #: before the frame where the new spectrum took over (research log T25: note F1 0.866 -> 0.930 on
 #: the bench's own synthesisers, 0.919 -> 0.928 on seed 0, 0.948 -> 0.969 on song seed 1, with
@@ -1006,14 +1015,67 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
     return out, starts
 
 
+def _quiet_move(features: np.ndarray, level: np.ndarray, head: int, judged: int, end: int, *,
+                bins_per_semitone: float, floor_db: float, hold: int) -> int | None:
+    """Frame where a soft note takes over in the quieter frames [judged, end) of a note
+    whose loud frames [head, judged) hold no move (slurred after it); None if none.
+
+    The frames from ``judged`` on that stay :data:`NOISE_MARGIN_DB` above
+    ``floor_db`` are judged with the loud ones (:func:`steady_frames`, against
+    the note's first frames). A move counts if the ``hold`` frames from it are
+    all among them, their level stays within :data:`TAIL_FLAT_DB`, and at
+    least :data:`QUIET_MOVE_AGREEMENT` of them moved by the same interval.
+
+    Examples
+    --------
+    >>> profile = np.zeros(96); profile[[10, 34, 48, 58]] = [1.0, 0.6, 0.4, 0.3]
+    >>> cqt = np.stack([profile] * 10 + [np.roll(profile, 6)] * 20, axis=1)  # a minor third up...
+    >>> held = np.concatenate([np.full(10, 20.0), np.full(20, 5.0)])  # ...held 15 dB softer
+    >>> _quiet_move(cqt, held, 0, 10, 30, bins_per_semitone=2, floor_db=-40.0, hold=12)
+    10
+    >>> decay = np.concatenate([np.full(10, 20.0), 5.0 - np.arange(20.0)])  # a decay is no held note
+    >>> _quiet_move(cqt, decay, 0, 10, 30, bins_per_semitone=2, floor_db=-40.0, hold=12) is None
+    True
+    >>> flicker = np.stack([profile] * 10 + [np.roll(profile, 2 + 2 * (k % 2)) for k in range(20)], axis=1)
+    >>> _quiet_move(flicker, held, 0, 10, 30, bins_per_semitone=2, floor_db=-40.0, hold=12) is None  # 1 or 2 up
+    True
+    """
+    above = level[judged:end] > floor_db + NOISE_MARGIN_DB
+    audible = judged + (int(np.argmin(above)) if not above.all() else len(above))
+    if audible - judged < hold:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(level[judged:audible], hold)
+    if not (windows.max(axis=1) - windows.min(axis=1) < TAIL_FLAT_DB).any():
+        return None  # no held stretch at all (a decay): nothing to judge
+    reference = features[:, head : head + STEADY_HEAD_FRAMES]
+    lo = max(judged - STEADY_PATIENCE_FRAMES + 1, head + STEADY_HEAD_FRAMES)  # a move may begin just before
+    steady = steady_frames(np.concatenate([reference, features[:, lo:audible]], axis=1),
+                           bins_per_semitone=bins_per_semitone)
+    cut = lo + steady - STEADY_HEAD_FRAMES
+    if cut + hold > audible:
+        return None
+    settled = level[cut : cut + hold]
+    if float(settled.max() - settled.min()) >= TAIL_FLAT_DB:
+        return None
+    moves = frame_moves(np.concatenate([reference, features[:, cut : cut + hold]], axis=1),
+                        bins_per_semitone=bins_per_semitone)
+    intervals, counts = np.unique(moves, return_counts=True)
+    best = int(np.argmax(counts))
+    if intervals[best] == 0 or counts[best] < QUIET_MOVE_AGREEMENT * hold:
+        return None
+    return cut
+
+
 def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, flux: np.ndarray, start: int, end: int, *,
-                          bins_per_semitone: float, min_frames: int, floor_db: float, refine: int) -> list[int]:
+                          bins_per_semitone: float, min_frames: int, floor_db: float, refine: int,
+                          quiet_hold: int) -> list[int]:
     """Boundaries ``[start, ..., end]`` of the parts of note frames [start, end) whose
     spectrum stays within a semitone. Only the frames from the first to the last within
     :data:`PITCH_MOVE_LEVEL_DB` of the part's peak and :data:`NOISE_MARGIN_DB` above the
     recording's noise floor ``floor_db`` are judged, so neither a noisy lead-in nor the
-    release tail counts as a move. The spectrum has moved only once the new note
-    dominates, so each boundary then goes back to the strongest short-window ``flux``
+    release tail counts as a move; where they hold none, a soft note held ``quiet_hold``
+    frames after them may (:func:`_quiet_move`). The spectrum has moved only once the new
+    note dominates, so each boundary then goes back to the strongest short-window ``flux``
     of the ``refine`` frames before it (where the new note rose)."""
     bounds = [start]
     while True:
@@ -1024,7 +1086,13 @@ def _split_at_pitch_moves(features: np.ndarray, level: np.ndarray, flux: np.ndar
             return bounds + [end]
         head, judged = int(loud[0]), int(loud[-1]) + 1
         cut = head + steady_frames(features[:, head:judged], bins_per_semitone=bins_per_semitone)
-        if cut >= judged or cut - first < min_frames or end - cut < min_frames:
+        if cut >= judged:  # no move while loud; a soft note held after them may still come
+            quiet = _quiet_move(features, level, head, judged, end, bins_per_semitone=bins_per_semitone,
+                                floor_db=floor_db, hold=quiet_hold)
+            if quiet is None:
+                return bounds + [end]
+            cut = quiet
+        if cut - first < min_frames or end - cut < min_frames:
             return bounds + [end]
         lo = max(cut - refine, first + min_frames)
         cut = lo + int(np.argmax(flux[lo : cut + 1]))
@@ -1162,6 +1230,7 @@ def segment_notes(
     release_window = max(round(RELEASE_WINDOW_SECONDS * fe.frame_rate), 1)
     split_frames = max(MIN_SPLIT_FRAMES, round(min_note_seconds * fe.frame_rate))
     split_refine = max(round(SPLIT_REFINE_SECONDS * fe.frame_rate), 1)
+    quiet_hold = max(round(QUIET_MOVE_SECONDS * fe.frame_rate), 1)
     level_floor = float(_noise_floor(level[:, None], percentile=LEVEL_FLOOR_PERCENTILE)[0])
     heard = (level > max(threshold - FADE_OUT_DB, ABSOLUTE_SILENCE_DB)) & (level > level_floor + NOISE_MARGIN_DB)
     note_off_frames = {name: max(round(seconds * fe.frame_rate), 1) for name, seconds in
@@ -1228,7 +1297,8 @@ def segment_notes(
             continue
         bounds = _split_at_pitch_moves(move_features, level, short_flux, s, end,
                                        bins_per_semitone=fe.bins_per_octave / 12.0,
-                                       min_frames=split_frames, floor_db=level_floor, refine=split_refine)
+                                       min_frames=split_frames, floor_db=level_floor, refine=split_refine,
+                                       quiet_hold=quiet_hold)
         parts: list[tuple[int, int]] = []  # each part of one pitch is split again where it is played again
         for first, last in itertools.pairwise(bounds):
             again = restrike_at[(restrike_at >= first + min_gap) & (restrike_at <= last - restrike_end)]
