@@ -849,8 +849,8 @@ def test_an_oboe_note_played_again_after_its_release_is_found(transcriber: Trans
 
 def test_a_soft_note_slurred_after_a_flute_swell_starts_where_it_does(transcriber: Transcriber) -> None:
     # research log T127: the bench's seed-8 melody 7, a flute slurring D4 (to 1.958 s) into F4
-    # (1.991 s). A tremolo swell of the D4 at 1.888 s started a segment, and the F4, 14 dB under
-    # the swell, was judged with the D4's release: before T127 the F4 was found at 1.888 s
+    # (1.991 s). A tremolo swell of the D4 at 1.888 s started a segment, and the F4, 12-15 dB
+    # under the swell, was judged with the D4's release: before T127 the F4 was found at 1.888 s
     bench = bench_transcribe()
     melody = bench.make_dev_set(8, seed=8)[7]
     assert melody.program == 73
