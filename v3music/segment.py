@@ -7,7 +7,7 @@ the fragments a model learns from are cut exactly as at inference.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import librosa
 import numpy as np
@@ -47,6 +47,13 @@ LEVEL_FLOOR_PERCENTILE = 2.0
 #: raised for analysis (research log T118).
 NOISE_PEAK_DB = 12.0
 NOISE_PEAK_BINS = 13
+#: A soft note under noise may have no onset of its own: the segment it lies in (from the noise
+#: after the note before, say) is then mostly noise. Its longest run of frames with such a peak
+#: is kept as a note if it lasts PITCHED_RUN_SECONDS and the level rises PITCHED_RUN_RISE_DB
+#: where it begins (a room's tail, pitched too, only decays). Research log T129: a cello D#4 6 dB
+#: over white noise at 20 dB SNR after a 0.5 s room, 0.76 s after the note before.
+PITCHED_RUN_SECONDS = 0.15
+PITCHED_RUN_RISE_DB = 3.0
 #: A note that fades out under the silence threshold (a struck or plucked note decaying, a soft note
 #: 40 dB under the loudest one) is heard to end (:attr:`Segments.note_offs`) only where its level
 #: falls FADE_OUT_DB lower still, or to NOISE_MARGIN_DB over the level's floor: a mallet held 1.7 s
@@ -335,22 +342,56 @@ class Segments:
     starts: np.ndarray
 
 
-def _pitched(features: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Whether each note [onsets[i], offsets[i]) (frames) of a log-CQT [n_bins, frames] (natural log)
-    has a spectral peak in most of its frames (see :data:`NOISE_PEAK_DB`); an empty one counts as
-    pitched.
+def _peak_heights(features: np.ndarray) -> np.ndarray:
+    """Height (dB) of each frame's highest spectral peak over the mean of the
+    :data:`NOISE_PEAK_BINS` bins around it, from a log-CQT [n_bins, frames] (natural log): [frames]."""
+    db = features * (20.0 / np.log(10.0))
+    return (db - uniform_filter1d(db, size=NOISE_PEAK_BINS, axis=0, mode="nearest")).max(axis=0)
+
+
+def _pitched(peaks: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Whether each note [onsets[i], offsets[i]) (frames) has a spectral peak in most of its
+    frames (``peaks`` from :func:`_peak_heights`, at least :data:`NOISE_PEAK_DB`); an empty
+    one counts as pitched.
 
     Examples
     --------
     >>> frames = np.zeros((48, 100))
     >>> frames[[10, 34], 50:] = 3.0  # two partials, 24 dB over the mean of the bins around them, from frame 50
-    >>> _pitched(frames, np.array([0, 50, 99]), np.array([50, 100, 99])).tolist()
+    >>> _pitched(_peak_heights(frames), np.array([0, 50, 99]), np.array([50, 100, 99])).tolist()
     [False, True, True]
     """
-    db = features * (20.0 / np.log(10.0))
-    peaks = (db - uniform_filter1d(db, size=NOISE_PEAK_BINS, axis=0, mode="nearest")).max(axis=0)
     return np.array([b <= a or float(np.median(peaks[a:b])) >= NOISE_PEAK_DB for a, b in zip(onsets, offsets)],
                     bool)
+
+
+def _pitched_run(peaks: np.ndarray, level: np.ndarray, start: int, end: int, *,
+                 min_frames: int) -> tuple[int, int] | None:
+    """The longest run of frames in [start, end) whose spectral peak (``peaks``) reaches
+    :data:`NOISE_PEAK_DB`, as (first, end) frames, if it lasts ``min_frames`` and
+    ``level`` (dB) rises :data:`PITCHED_RUN_RISE_DB` from the 3 frames before its first
+    frame to its first 5; None otherwise.
+
+    Examples
+    --------
+    >>> peaks = np.concatenate([np.full(20, 8.0), np.full(12, 20.0), np.full(8, 8.0)])  # noise, a note, noise
+    >>> level = np.concatenate([np.full(20, -48.0), np.full(12, -42.0), np.full(8, -48.0)])
+    >>> _pitched_run(peaks, level, 0, 40, min_frames=10)
+    (20, 32)
+    >>> _pitched_run(peaks, np.full(40, -48.0), 0, 40, min_frames=10) is None  # pitched, but no rise: a tail
+    True
+    """
+    pitched = np.concatenate([[0], (peaks[start:end] >= NOISE_PEAK_DB).astype(np.int8), [0]])
+    edges = np.diff(pitched)
+    firsts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if firsts.size == 0:
+        return None
+    longest = int(np.argmax(ends - firsts))
+    first, last = start + int(firsts[longest]), start + int(ends[longest])
+    if last - first < min_frames:
+        return None
+    rise = float(level[first : first + 5].max() - level[max(first - 3, 0) : first + 1].min())
+    return (first, last) if rise >= PITCHED_RUN_RISE_DB else None
 
 
 def _without_short_runs(mask: np.ndarray, min_frames: int) -> np.ndarray:
@@ -1143,7 +1184,8 @@ def segment_notes(
     note that began under a release still decaying). A note whose
     spectrum then moves by a semitone or more
     (a legato change of pitch with no onset; steady tones such as mains hum
-    left out of the comparison, :data:`SPLIT_STEADY_TONE_DB`) is split where
+    left out of the comparison, :data:`SPLIT_STEADY_TONE_DB`; a softer held
+    stretch after the loud frames judged too, :func:`_quiet_move`) is split where
     the new note rose (:data:`SPLIT_REFINE_SECONDS`), and a part of one pitch is split again
     where its level dips and rises once, as when a held note is played again
     with no attack the onset detector sees (:func:`_restrike_dips`,
@@ -1155,7 +1197,10 @@ def segment_notes(
     that comes back up within :data:`TREMOLO_REBOUND_SECONDS` with no attack is
     a tremolo's dip: neither a release nor a note-off (:func:`_rebounds`); a
     level that swells :data:`SLOW_RISE_DB` under a release is a note played
-    again softly (:func:`_slow_rise_after_release`).
+    again softly (:func:`_slow_rise_after_release`). A note with no spectral
+    peak in most of its frames is noise and dropped (:data:`NOISE_PEAK_DB`),
+    but its longest pitched run, where the level rises, stays as a soft note
+    (:func:`_pitched_run`).
 
     Parameters
     ----------
@@ -1333,9 +1378,28 @@ def segment_notes(
     attack_db[restruck] = np.maximum(attack_db[restruck], MIN_ARTICULATION_DB)  # articulated: never joined
     offsets = np.asarray(off, dtype=int)
     starts = _after_previous(np.array([heard_at.get(b, b) for b in onsets.tolist()], dtype=int), onsets)
-    keep = _pitched(features, onsets, offsets)  # noise that the level and flux took for notes
-    return Segments(onsets[keep], offsets[keep], np.asarray(peak, dtype=float)[keep], attack_db[keep],
+    peaks = _peak_heights(features)
+    keep = _pitched(peaks, onsets, offsets)  # noise that the level and flux took for notes
+    kept = Segments(onsets[keep], offsets[keep], np.asarray(peak, dtype=float)[keep], attack_db[keep],
                     attack_flux[keep], np.asarray(note_off, dtype=int)[keep],
                     np.isin(onsets, np.fromiter(after_release, dtype=int, count=len(after_release)))[keep],
                     starts[keep])
+    # a soft note inside such noise, with no onset of its own, keeps its pitched frames
+    run_frames = max(round(PITCHED_RUN_SECONDS * fe.frame_rate), 1)
+    candidates = [_pitched_run(peaks, level, a, b, min_frames=run_frames)
+                  for a, b in zip(onsets[~keep].tolist(), offsets[~keep].tolist())]
+    runs = [run for run in candidates if run is not None]
+    if not runs:
+        return kept
+    firsts = np.array([first for first, _ in runs], dtype=int)
+    lasts = np.array([last for _, last in runs], dtype=int)
+    soft = Segments(firsts, lasts, np.array([level[a:b].max() for a, b in runs], dtype=float),
+                    np.maximum(articulation_db(level, firsts), MIN_ARTICULATION_DB),  # after noise: articulated
+                    np.array([rel_flux[a : a + 3].max() for a in firsts.tolist()], dtype=float),
+                    np.array([_note_off(level, a, b, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux, **note_off_frames)
+                              for a, b in runs], dtype=int),
+                    np.zeros(len(runs), bool), firsts)
+    order = np.argsort(np.concatenate([kept.onsets, soft.onsets]), kind="stable")
+    return Segments(*(np.concatenate([getattr(kept, field.name), getattr(soft, field.name)])[order]
+                      for field in fields(Segments)))
 
