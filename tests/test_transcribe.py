@@ -884,6 +884,19 @@ def test_a_piano_note_struck_again_under_noise_keeps_its_attack(transcriber: Tra
     assert abs(found[1].onset - 0.638) <= 0.05
 
 
+def test_a_note_under_hum_ends_where_it_falls_into_the_hum(transcriber: Transcriber) -> None:
+    # research log T134: the bench's seed-0 melody 7 under 50 Hz hum 20 dB below the melody, a
+    # flute B4 held from 0.450 to 2.130 s. Its level falls 11 dB and stops at the hum, short of the
+    # depth a note-off asked for, and the note ran on to 2.768 s, into the rest before the next B4,
+    # until T134
+    bench = bench_transcribe()
+    melody = bench.make_dev_set(8, seed=0, hum_snr_db=20.0)[7]
+    assert melody.program == 73
+    first = transcriber.transcribe(melody.audio, melody.sr).notes[0]
+    assert first.pitch == 71 and abs(first.onset - 0.450) <= 0.05
+    assert abs(first.offset - 2.130) <= 0.2
+
+
 def test_loading_the_transcriber_leaves_scikit_learn_unimported() -> None:
     # the one-hour bench runs close to 1 GB peak (bench/long_audio.py); scikit-learn (~22 MiB)
     # is only needed for evaluation metrics, so transcription must not pull it in

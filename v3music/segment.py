@@ -125,6 +125,12 @@ NOTE_OFF_HELD_DB = 2.5
 #: release) is not ending. Research log T47: raw pitch +0.002 to +0.026 on 20 of 23 dev sets
 #: (seed 2 0.928 -> 0.947, vibrato 0.874 -> 0.900), note+offset F1 -0.007 to +0.008, note F1 unchanged.
 NOTE_OFF_ENDING_DB = 9.0
+#: Under noise a soft note cannot fall NOTE_OFF_ENDING_DB (or :data:`NOTE_OFF_DEEP_DB`) below its
+#: level: a fall to within NOTE_OFF_FLOOR_DB of the recording's level floor counts as that far.
+#: Research log T134: note+offset F1 +0.008 on four noisy sets, +0.007 on four more drawn to check it
+#: (onset-matched notes there ended a median 0.38 s late), seed 0 under 20 dB of hum +0.018; no set
+#: without noise or hum moves.
+NOTE_OFF_FLOOR_DB = 1.5
 #: A note is split where its spectrum moves by a semitone or more with no onset (legato): judged
 #: on its frames within PITCH_MOVE_LEVEL_DB of its peak, each part at least MIN_SPLIT_FRAMES long
 #: (:func:`v3music.intervals.steady_frames`). Measured (research log T14): note F1 0.882 -> 0.886,
@@ -945,7 +951,8 @@ def _rise_after_release(level: np.ndarray, rel_flux: np.ndarray, first: int, end
 def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window: int, trend: int,
               hold: int, soft_drop_db: float = NOTE_OFF_SOFT_DROP_DB,
               deep_db: float = NOTE_OFF_DEEP_DB, ending_db: float = NOTE_OFF_ENDING_DB,
-              held_db: float = NOTE_OFF_HELD_DB, rel_flux: np.ndarray | None = None, rebound: int = 0) -> int:
+              held_db: float = NOTE_OFF_HELD_DB, rel_flux: np.ndarray | None = None, rebound: int = 0,
+              floor_db: float = -np.inf) -> int:
     """End frame (exclusive) where the note in frames [start, end) is heard to end; ``end`` if none.
 
     The first frame k from the note's loudest one on (and at least ``trend``
@@ -964,6 +971,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     within ``held_db`` of level[k] (where the fall begins).
     With ``rel_flux`` (:func:`relative_flux`), a fall that comes back up
     within ``rebound`` frames (:func:`_rebounds`, a tremolo) does not count.
+    Neither depth is asked below :data:`NOTE_OFF_FLOOR_DB` over ``floor_db``
+    (the recording's level floor: noise).
 
     Examples
     --------
@@ -988,6 +997,11 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
     26
     >>> _note_off(dip, 6, 32, drop_db=4.0, window=3, trend=4, hold=19)  # a dip just before the next note
     32
+    >>> noisy = np.array([0.0] * 6 + [20.0] * 20 + list(np.maximum(18.7 - 1.3 * np.arange(30), 14.0)))
+    >>> _note_off(noisy, 6, 56, drop_db=4.0, window=3, trend=4, hold=19)  # 6 dB down: into the noise?
+    56
+    >>> _note_off(noisy, 6, 56, drop_db=4.0, window=3, trend=4, hold=19, floor_db=13.0)  # yes: noise at 13 dB
+    26
     """
     lv = level[start:end]
     top = int(np.argmax(lv))
@@ -998,10 +1012,11 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         slope = min(float(lv[k] - lv[ref]) * window / max(k - ref, 1), 0.0)
         fall = float(lv[k + window] - lv[k]) - slope
         after = lv[k + window : k + window + hold]
+        reachable = max(float(lv[k]) - floor_db - NOTE_OFF_FLOOR_DB, 0.0)  # how far it can fall into the noise
         if fall >= -drop_db:
-            if fall >= -soft_drop_db or after[-1] > lv[k] - deep_db * (window + len(after)) / (window + hold):
+            if fall >= -soft_drop_db or after[-1] > lv[k] - min(deep_db * (window + len(after)) / (window + hold), reachable):
                 continue
-        elif len(after) == hold and after[-1] > lv[k] - ending_db:
+        elif len(after) == hold and after[-1] > lv[k] - min(ending_db, reachable):
             continue
         if rel_flux is not None and _rebounds(lv, rel_flux[start:end], k, window=window, reach=rebound):
             continue
@@ -1052,7 +1067,8 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
     todo = list(reversed(parts))
     while todo:
         first, last = todo.pop()
-        ends = _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux, **note_off_frames)
+        ends = _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux, floor_db=floor_db,
+                         **note_off_frames)
         held = None
         if head <= ends - first and ends < last:
             held = _note_in_tail(level, ends, last, window=window, hold=hold, floor_db=floor_db)
@@ -1060,7 +1076,7 @@ def _split_at_tails(parts: list[tuple[int, int]], level: np.ndarray, *, window: 
             out.append((first, last, ends))
             continue
         out.append((first, held, _note_off(level, first, held, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux,
-                                           **note_off_frames)))
+                                           floor_db=floor_db, **note_off_frames)))
         starts.append(held)
         todo.append((held, last))
     return out, starts
@@ -1359,7 +1375,7 @@ def segment_notes(
             again = restrike_at[(restrike_at >= first + min_gap) & (restrike_at <= last - restrike_end)]
             if again.size:
                 again = again[again < _note_off(level, first, last, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux,
-                                                **note_off_frames)]
+                                                floor_db=level_floor, **note_off_frames)]
             restrikes.update(again.tolist())
             parts.extend(itertools.pairwise([first, *again.tolist(), last]))
         # a held note after a note-off starts a note, which is dropped if named like the one before
@@ -1406,8 +1422,8 @@ def segment_notes(
     soft = Segments(firsts, lasts, np.array([level[a:b].max() for a, b in runs], dtype=float),
                     np.maximum(articulation_db(level, firsts), MIN_ARTICULATION_DB),  # after noise: articulated
                     np.array([rel_flux[a : a + 3].max() for a in firsts.tolist()], dtype=float),
-                    np.array([_note_off(level, a, b, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux, **note_off_frames)
-                              for a, b in runs], dtype=int),
+                    np.array([_note_off(level, a, b, drop_db=NOTE_OFF_DROP_DB, rel_flux=rel_flux,
+                                        floor_db=level_floor, **note_off_frames) for a, b in runs], dtype=int),
                     np.zeros(len(runs), bool), firsts)
     order = np.argsort(np.concatenate([kept.onsets, soft.onsets]), kind="stable")
     return Segments(*(np.concatenate([getattr(kept, field.name), getattr(soft, field.name)])[order]
