@@ -19,7 +19,7 @@ from v3music.audio import load_audio
 from v3music.melodies import melody_midi
 from v3music.notes import NoteEncoder
 from v3music.synth import render_midi
-from v3music.transcribe import Transcriber, transcribe
+from v3music.transcribe import Note, Transcriber, transcribe
 
 PITCHES = [60, 64, 67, 71, 62]
 
@@ -835,14 +835,21 @@ def test_a_rise_after_a_release_stays_only_when_it_is_the_note_played_again(onse
     assert len(join_unarticulated(notes, np.array([64, 64]), gap=0)[0]) == 1  # no replay_gap: always dropped
 
 
+def _bench_notes(transcriber: Transcriber, *, index: int, program: int, start: float, stop: float,
+                 **draw: object) -> list[Note]:
+    """Notes found with onsets in (start, stop) s in melody ``index`` of a bench draw (keywords of
+    ``bench/transcribe.py``'s ``make_dev_set``), after checking the melody's instrument."""
+    melody = bench_transcribe().make_dev_set(index + 1, **draw)[index]
+    assert melody.program == program
+    return [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if start < n.onset < stop]
+
+
 def test_an_oboe_note_played_again_after_its_release_is_found(transcriber: Transcriber) -> None:
     # research log T123: the bench's training-instrument set (seed 1), melody 9, an oboe playing
     # B4 three times (4.501, 4.700 and 4.925 s); the second rose 80 ms after the first was heard to
     # end, 1.1 dB under its peak, and was dropped as its release until T123
-    bench = bench_transcribe()
-    melody = bench.make_dev_set(10, seed=1, low=60, high=71, programs=(1, 6, 22, 68, 70, 57))[9]
-    assert melody.program == 68
-    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 4.4 < n.onset < 5.0]
+    found = _bench_notes(transcriber, index=9, program=68, start=4.4, stop=5.0, seed=1, low=60, high=71,
+                         programs=(1, 6, 22, 68, 70, 57))
     assert [n.pitch for n in found][:2] == [71, 71]
     assert abs(found[1].onset - 4.700) <= 0.05
 
@@ -851,10 +858,7 @@ def test_a_soft_note_slurred_after_a_flute_swell_starts_where_it_does(transcribe
     # research log T127: the bench's seed-8 melody 7, a flute slurring D4 (to 1.958 s) into F4
     # (1.991 s). A tremolo swell of the D4 at 1.888 s started a segment, and the F4, 12-15 dB
     # under the swell, was judged with the D4's release: before T127 the F4 was found at 1.888 s
-    bench = bench_transcribe()
-    melody = bench.make_dev_set(8, seed=8)[7]
-    assert melody.program == 73
-    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 0.7 < n.onset < 2.5]
+    found = _bench_notes(transcriber, index=7, program=73, start=0.7, stop=2.5, seed=8)
     assert [n.pitch for n in found] == [62, 65]
     assert abs(found[1].onset - 1.991) <= 0.05
 
@@ -863,10 +867,8 @@ def test_a_soft_note_under_noise_with_no_onset_of_its_own_is_found(transcriber: 
     # research log T129: the bench's seed-8 melody 5 under white noise at 20 dB SNR after a 0.5 s
     # room, a cello D#4 at 7.220 s, 0.76 s after the note before, 6 dB over the noise. No onset
     # was found for it, and the segment it lay in (mostly noise) was dropped whole before T129
-    bench = bench_transcribe()
-    melody = bench.make_dev_set(6, seed=8, noise_snr_db=20.0, reverb_seconds=0.5)[5]
-    assert melody.program == 42
-    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 6.6 < n.onset < 8.0]
+    found = _bench_notes(transcriber, index=5, program=42, start=6.6, stop=8.0, seed=8, noise_snr_db=20.0,
+                         reverb_seconds=0.5)
     assert [n.pitch for n in found] == [63]
     assert abs(found[0].onset - 7.220) <= 0.05
 
@@ -876,10 +878,8 @@ def test_a_piano_note_struck_again_under_noise_keeps_its_attack(transcriber: Tra
     # room, a piano E4 struck again at 0.638 s, 76 ms after the E4 before it. The noise's flicker
     # had raised the recording's typical flux: the strike read 3.5 times it, under the 4 that
     # marks an attack, and was joined to the E4 before until T132 (4.3 times it since)
-    bench = bench_transcribe()
-    melody = bench.make_dev_set(1, seed=2, noise_snr_db=20.0, reverb_seconds=0.5)[0]
-    assert melody.program == 0
-    found = [n for n in transcriber.transcribe(melody.audio, melody.sr).notes if 0.3 < n.onset < 1.0]
+    found = _bench_notes(transcriber, index=0, program=0, start=0.3, stop=1.0, seed=2, noise_snr_db=20.0,
+                         reverb_seconds=0.5)
     assert [n.pitch for n in found] == [64, 64]
     assert abs(found[1].onset - 0.638) <= 0.05
 
@@ -889,10 +889,7 @@ def test_a_note_under_hum_ends_where_it_falls_into_the_hum(transcriber: Transcri
     # flute B4 held from 0.450 to 2.130 s. Its level falls 11 dB and stops at the hum, short of the
     # depth a note-off asked for, and the note ran on to 2.768 s, into the rest before the next B4,
     # until T134
-    bench = bench_transcribe()
-    melody = bench.make_dev_set(8, seed=0, hum_snr_db=20.0)[7]
-    assert melody.program == 73
-    first = transcriber.transcribe(melody.audio, melody.sr).notes[0]
+    first = _bench_notes(transcriber, index=7, program=73, start=0.0, stop=1.0, seed=0, hum_snr_db=20.0)[0]
     assert first.pitch == 71 and abs(first.onset - 0.450) <= 0.05
     assert abs(first.offset - 2.130) <= 0.2
 
