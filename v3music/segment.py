@@ -38,9 +38,9 @@ NOISE_PERCENTILE = 10.0
 #: typical flux (:func:`relative_flux`) and shrank every attack against it (a vibraphone C#4 struck
 #: again read 12x the typical flux clean, 1.2x under 15 dB of noise; a piano E4 struck again under
 #: 20 dB of noise and a room 3.5x, under :data:`MIN_ATTACK_FLUX`, and was joined to the E4 before
-#: it: 4.3x at 8 dB). Research log T132: note F1 +0.008 on four noisy sets (+0.018 note+offset), +0.004 on four
-#: more drawn to check it; no clean set loses more than 0.001 of it. 10 dB gained more under noise but
-#: split a note at a short window's seam.
+#: it: 4.3x at 8 dB). Research log T132: note F1 +0.008 on four noisy sets (+0.018 note+offset),
+#: +0.004 on four more drawn to check it; no clean set loses more than 0.001 of it. 10 dB gained
+#: more under noise but split a note at a short window's seam.
 FLUX_NOISE_MARGIN_DB = 8.0
 #: The level's own floor (the tests of held notes in a tail and of legato splits) is the median of
 #: the quietest LEVEL_FLOOR_PERCENTILE percent of frames: in a melody played with few rests the
@@ -143,8 +143,8 @@ MIN_SPLIT_FRAMES = 4
 #: QUIET_MOVE_SECONDS from the move on, the level stays above the noise floor and within
 #: :data:`TAIL_FLAT_DB` (a held note, not a decay) and at least QUIET_MOVE_AGREEMENT of those frames
 #: moved by the same interval (a plucked note's decaying partials flicker between intervals).
-#: Research log T127: a flute's tremolo swell started a segment 100 ms before a note 14 dB softer,
-#: whose onset then went to the swell.
+#: Research log T127: a flute's tremolo swell started a segment 100 ms before a note 12-15 dB
+#: softer, whose onset then went to the swell.
 QUIET_MOVE_SECONDS = 0.2
 QUIET_MOVE_AGREEMENT = 0.75
 #: ... and the split goes back to the strongest short-window flux of the SPLIT_REFINE_SECONDS
@@ -1014,7 +1014,8 @@ def _note_off(level: np.ndarray, start: int, end: int, *, drop_db: float, window
         after = lv[k + window : k + window + hold]
         reachable = max(float(lv[k]) - floor_db - NOTE_OFF_FLOOR_DB, 0.0)  # how far it can fall into the noise
         if fall >= -drop_db:
-            if fall >= -soft_drop_db or after[-1] > lv[k] - min(deep_db * (window + len(after)) / (window + hold), reachable):
+            deep = min(deep_db * (window + len(after)) / (window + hold), reachable)
+            if fall >= -soft_drop_db or after[-1] > lv[k] - deep:
                 continue
         elif len(after) == hold and after[-1] > lv[k] - min(ending_db, reachable):
             continue
@@ -1088,10 +1089,12 @@ def _quiet_move(features: np.ndarray, level: np.ndarray, head: int, judged: int,
     whose loud frames [head, judged) hold no move (slurred after it); None if none.
 
     The frames from ``judged`` on that stay :data:`NOISE_MARGIN_DB` above
-    ``floor_db`` are judged with the loud ones (:func:`steady_frames`, against
-    the note's first frames). A move counts if the ``hold`` frames from it are
-    all among them, their level stays within :data:`TAIL_FLAT_DB`, and at
-    least :data:`QUIET_MOVE_AGREEMENT` of them moved by the same interval.
+    ``floor_db`` (and the last loud ones, where a move may begin) are judged
+    against the note's first frames (:func:`steady_frames`), if some ``hold``
+    of them in a row stay within :data:`TAIL_FLAT_DB` at all. A move counts if
+    the ``hold`` frames from it are all among them, their level stays within
+    :data:`TAIL_FLAT_DB`, and at least :data:`QUIET_MOVE_AGREEMENT` of them
+    moved by the same interval.
 
     Examples
     --------
