@@ -356,8 +356,9 @@ class Transcriber:
         pitch with no articulation (:func:`v3music.notes.join_unarticulated`) is joined to it
         (a rise after its release is dropped, unless it is the note played again),
         as are the parts a vibrato's swings cut out (:func:`v3music.notes.join_vibrato_swings`).
-        A note that follows another at another pitch starts where its own partials rose, where
-        that is earlier than the level showed (:func:`v3music.partials.partial_rise_starts`).
+        A note that follows another at another pitch starts where its own partials rose: earlier
+        than the level showed, or later where the detector placed a legato start on the previous
+        note's flux (:func:`v3music.partials.partial_rise_starts`).
         ``features`` is the log-CQT of ``mono`` with its bins moved by ``cents``
         (:func:`v3music.tuning.tuned_frontend`) if already computed."""
         if features is None:
